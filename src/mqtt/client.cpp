@@ -1,0 +1,428 @@
+#include "pimqttd/mqtt/client.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "pimqttd/core/error.hpp"
+#include "pimqttd/core/event_loop.hpp"
+#include "pimqttd/mqtt/tcp_transport.hpp"
+
+namespace pimqttd::mqtt {
+namespace {
+
+using std::chrono::milliseconds;
+
+/// Encoded PUBLISH bytes gathered before one write to the transport.
+constexpr std::size_t kFlushBytes = 16 * 1024;
+
+bool is_refusal(std::error_code error) {
+  if (error.category() != core::error_category()) {
+    return false;
+  }
+  const auto value = static_cast<core::Errc>(error.value());
+  return value >= core::Errc::connection_refused_protocol_version &&
+         value <= core::Errc::connection_refused_unknown;
+}
+
+SessionOptions session_options(const ClientOptions& options) {
+  SessionOptions session = options.session;
+  if (session.connack_timeout == SessionOptions{}.connack_timeout) {
+    session.connack_timeout = options.endpoint.timeout;
+  }
+  return session;
+}
+
+std::string seconds_text(milliseconds delay) {
+  return fmt::format("{:.1f} s", static_cast<double>(delay.count()) / 1000.0);
+}
+
+}  // namespace
+
+std::string_view to_string(ConnectionState state) noexcept {
+  switch (state) {
+    case ConnectionState::stopped: return "stopped";
+    case ConnectionState::connecting: return "connecting";
+    case ConnectionState::connected: return "connected";
+    case ConnectionState::waiting: return "waiting";
+    case ConnectionState::stopping: return "stopping";
+  }
+  return "?";
+}
+
+Client::Client(core::EventLoop& loop, core::Worker& worker, ClientOptions options,
+               TransportFactory make_transport)
+    : loop_(loop),
+      options_(std::move(options)),
+      session_(session_options(options_)),
+      transport_(make_transport ? make_transport()
+                                : std::make_unique<TcpTransport>(loop, worker)),
+      outbox_(options_.outbox_capacity),
+      backoff_(options_.backoff_initial),
+      random_(std::random_device{}()) {
+  transport_->set_callbacks(Transport::Callbacks{
+      [this] { on_transport_connected(); },
+      [this](ByteSpan bytes) { on_transport_data(bytes); },
+      [this](std::error_code error) { on_transport_closed(error); },
+      [this] { on_transport_drained(); },
+  });
+}
+
+Client::~Client() {
+  for (core::TimerId timer : {session_timer_, retry_timer_, stop_timer_}) {
+    if (timer != 0) loop_.cancel(timer);
+  }
+  // The transport closes its socket without DISCONNECT: the broker publishes the will.
+  transport_->close();
+}
+
+void Client::start() {
+  if (state_ != ConnectionState::stopped) {
+    return;
+  }
+  backoff_ = options_.backoff_initial;
+  connect_now();
+}
+
+void Client::stop(std::function<void()> done) {
+  if (state_ == ConnectionState::stopped) {
+    if (done) done();
+    return;
+  }
+  stop_done_ = std::move(done);
+  if (retry_timer_ != 0) {
+    loop_.cancel(retry_timer_);
+    retry_timer_ = 0;
+  }
+  if (state_ == ConnectionState::stopping) {
+    return;
+  }
+  if (session_.state() != SessionState::connected) {
+    finish_stop();
+    return;
+  }
+  set_state(ConnectionState::stopping);
+  session_.disconnect();
+  flush();
+  if (transport_->pending_output() == 0) {
+    finish_stop();
+    return;
+  }
+  stop_timer_ = loop_.add_timer(options_.stop_timeout, [this] {
+    stop_timer_ = 0;
+    finish_stop();
+  });
+}
+
+void Client::finish_stop() {
+  for (core::TimerId* timer : {&session_timer_, &retry_timer_, &stop_timer_}) {
+    if (*timer != 0) loop_.cancel(*timer);
+    *timer = 0;
+  }
+  session_timer_at_ = std::chrono::steady_clock::time_point::max();
+  transport_->close();
+  session_.connection_lost();
+  set_state(ConnectionState::stopped);
+  if (auto done = std::move(stop_done_)) {
+    stop_done_ = nullptr;
+    done();
+  }
+}
+
+std::error_code Client::publish(std::string topic, std::string payload, QoS qos, bool retain,
+                                bool state) {
+  if (auto error = validate_topic_name(topic)) {
+    return make_error_code(core::Errc::invalid_topic);
+  }
+  if (static_cast<std::uint8_t>(qos) > 2) {
+    return make_error_code(core::Errc::invalid_qos);
+  }
+  switch (outbox_.push({std::move(topic), std::move(payload), qos, retain, state})) {
+    case Outbox::PushResult::queued: break;
+    case Outbox::PushResult::replaced: ++counters_.replaced; break;
+    case Outbox::PushResult::dropped_oldest: ++counters_.dropped; break;
+  }
+  pump();
+  return {};
+}
+
+std::error_code Client::subscribe(std::string filter, QoS qos, MessageHandler handler) {
+  if (validate_topic_filter(filter)) {
+    return make_error_code(core::Errc::invalid_topic);
+  }
+  auto found = std::find_if(subscriptions_.begin(), subscriptions_.end(),
+                            [&](const auto& entry) { return entry.first == filter; });
+  if (found != subscriptions_.end()) {
+    found->second = Subscription{qos, std::move(handler)};
+  } else {
+    subscriptions_.emplace_back(filter, Subscription{qos, std::move(handler)});
+  }
+  if (session_.state() == SessionState::connected) {
+    (void)session_.subscribe({{std::move(filter), qos}}, core::EventLoop::now());
+    flush();
+    rearm_session_timer();
+  }
+  return {};
+}
+
+void Client::unsubscribe(const std::string& filter) {
+  auto found = std::find_if(subscriptions_.begin(), subscriptions_.end(),
+                            [&](const auto& entry) { return entry.first == filter; });
+  if (found == subscriptions_.end()) {
+    return;
+  }
+  subscriptions_.erase(found);
+  if (session_.state() == SessionState::connected) {
+    (void)session_.unsubscribe({filter}, core::EventLoop::now());
+    flush();
+    rearm_session_timer();
+  }
+}
+
+void Client::connect_now() {
+  retry_timer_ = 0;
+  set_state(ConnectionState::connecting);
+  spdlog::debug("mqtt: connecting to {}:{}", options_.endpoint.host, options_.endpoint.port);
+  transport_->connect(options_.endpoint);
+}
+
+void Client::on_transport_connected() {
+  spdlog::debug("mqtt: TCP connected to {}, sending CONNECT", transport_->peer());
+  session_.connection_opened(core::EventLoop::now());
+  flush();
+  handle_events();
+  rearm_session_timer();
+}
+
+void Client::on_transport_data(ByteSpan bytes) {
+  session_.bytes_received(bytes, core::EventLoop::now());
+  handle_events();
+  flush();
+  rearm_session_timer();
+}
+
+void Client::on_transport_closed(std::error_code error) {
+  session_.connection_lost();
+  connection_ended(error);
+}
+
+void Client::on_transport_drained() {
+  if (state_ == ConnectionState::stopping) {
+    finish_stop();
+    return;
+  }
+  pump();
+}
+
+void Client::handle_events() {
+  bool progressed = false;
+  for (SessionEvent& any : session_.take_events()) {
+    if (auto* connected = std::get_if<event::Connected>(&any)) {
+      connected_at_ = std::chrono::steady_clock::now();
+      if (ever_connected_) ++counters_.reconnects;
+      ever_connected_ = true;
+      last_logged_refusal_ = {};
+      spdlog::info("mqtt: connected to {} (session present: {}, {} in flight, {} queued)",
+                   transport_->peer(), connected->session_present ? "yes" : "no",
+                   session_.inflight(), outbox_.size());
+      set_state(ConnectionState::connected);
+      renew_subscriptions();
+      pump();
+    } else if (auto* message = std::get_if<event::Message>(&any)) {
+      ++counters_.received;
+      std::vector<MessageHandler> handlers;
+      for (const auto& [filter, subscription] : subscriptions_) {
+        if (topic_matches(filter, message->publish.topic)) {
+          handlers.push_back(subscription.handler);
+        }
+      }
+      for (const MessageHandler& handler : handlers) {
+        if (handler) handler(message->publish);
+      }
+    } else if (std::get_if<event::PublishCompleted>(&any) != nullptr) {
+      ++counters_.completed;
+      progressed = true;
+    } else if (auto* subscribed = std::get_if<event::Subscribed>(&any)) {
+      for (std::uint8_t code : subscribed->return_codes) {
+        if (code == kSubackFailure) {
+          spdlog::warn("mqtt: the broker refused a subscription (packet id {})",
+                       subscribed->packet_id);
+        }
+      }
+    } else if (auto* closed = std::get_if<event::Closed>(&any)) {
+      spdlog::debug("mqtt: closing the connection: {} ({})", closed->reason.message(),
+                    closed->detail);
+      transport_->close();
+      connection_ended(closed->reason);
+      return;
+    } else if (auto* ignored = std::get_if<event::Ignored>(&any)) {
+      spdlog::debug("mqtt: ignored from broker: {} ({})", ignored->reason.message(),
+                    ignored->detail);
+    }
+  }
+  if (progressed) {
+    pump();
+    notify_progress();
+  }
+}
+
+void Client::connection_ended(std::error_code error) {
+  if (session_timer_ != 0) {
+    loop_.cancel(session_timer_);
+    session_timer_ = 0;
+  }
+  session_timer_at_ = std::chrono::steady_clock::time_point::max();
+  if (state_ == ConnectionState::stopping || state_ == ConnectionState::stopped) {
+    finish_stop();
+    return;
+  }
+  last_error_ = error;
+  schedule_reconnect(error);
+}
+
+void Client::schedule_reconnect(std::error_code error) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool was_connected = state_ == ConnectionState::connected;
+  if (was_connected && now - connected_at_ >= options_.stable_after) {
+    backoff_ = options_.backoff_initial;
+  }
+  if (!was_connected) {
+    ++counters_.connect_failures;
+  }
+  const bool refused = is_refusal(error);
+  const milliseconds base = refused ? options_.backoff_max : backoff_;
+  // Jitter: a uniformly random delay in [3/4, 1] of the back-off, so that many clients that lost
+  // the same broker do not come back in lockstep.
+  std::uniform_int_distribution<std::int64_t> jitter(base.count() * 3 / 4, base.count());
+  retry_delay_ = milliseconds(jitter(random_));
+  if (!refused) {
+    backoff_ = std::min(backoff_ * 2, options_.backoff_max);
+  }
+
+  if (refused) {
+    if (error != last_logged_refusal_) {
+      spdlog::error("mqtt: {} refused the connection: {}; retrying every {}",
+                    transport_->peer(), error.message(), seconds_text(options_.backoff_max));
+      last_logged_refusal_ = error;
+    }
+  } else if (was_connected) {
+    spdlog::warn("mqtt: connection to {} lost: {}; reconnecting in {}", transport_->peer(),
+                 error.message(), seconds_text(retry_delay_));
+  } else {
+    spdlog::warn("mqtt: cannot connect to {}: {}; retrying in {}", transport_->peer(),
+                 error.message(), seconds_text(retry_delay_));
+  }
+  set_state(ConnectionState::waiting, error);
+  retry_timer_ = loop_.add_timer(retry_delay_, [this] { connect_now(); });
+}
+
+void Client::renew_subscriptions() {
+  const auto now = core::EventLoop::now();
+  for (const auto& [filter, subscription] : subscriptions_) {
+    (void)session_.subscribe({{filter, subscription.qos}}, now);
+  }
+  flush();
+}
+
+void Client::pump() {
+  if (pumping_ || state_ != ConnectionState::connected ||
+      session_.state() != SessionState::connected) {
+    return;
+  }
+  pumping_ = true;
+  const auto now = core::EventLoop::now();
+  bool wrote_qos0 = false;
+  std::size_t unflushed = 0;
+  while (!outbox_.empty() && transport_->pending_output() < options_.max_pending_output) {
+    const OutgoingMessage& message = outbox_.front();
+    if (message.qos != QoS::at_most_once && session_.inflight_free() == 0) {
+      break;
+    }
+    SendResult sent = session_.publish(message.topic, message.payload, message.qos,
+                                       message.retain, now);
+    if (sent.error == core::Errc::inflight_window_full ||
+        sent.error == core::Errc::no_packet_id_available) {
+      break;
+    }
+    if (sent.error) {
+      spdlog::error("mqtt: dropping a message for '{}': {}", message.topic,
+                    sent.error.message());
+      ++counters_.dropped;
+    } else {
+      ++counters_.published;
+      wrote_qos0 = wrote_qos0 || message.qos == QoS::at_most_once;
+    }
+    unflushed += message.topic.size() + message.payload.size();
+    outbox_.pop();
+    if (unflushed >= kFlushBytes) {
+      unflushed = 0;
+      flush();
+      if (state_ != ConnectionState::connected) {
+        break;  // the transport failed while writing
+      }
+    }
+  }
+  flush();
+  pumping_ = false;
+  rearm_session_timer();
+  if (wrote_qos0) {
+    notify_progress();
+  }
+}
+
+void Client::notify_progress() {
+  if (!progress_handler_ || progress_scheduled_) {
+    return;
+  }
+  progress_scheduled_ = true;
+  loop_.defer([this, alive = std::weak_ptr(alive_)] {
+    if (alive.expired()) return;
+    progress_scheduled_ = false;
+    if (progress_handler_) progress_handler_();
+  });
+}
+
+void Client::flush() {
+  if (!session_.has_output()) {
+    return;
+  }
+  Bytes bytes = session_.take_output();
+  transport_->send(bytes);
+}
+
+void Client::rearm_session_timer() {
+  const auto deadline = session_.state() == SessionState::disconnected
+                            ? std::chrono::steady_clock::time_point::max()
+                            : session_.next_deadline();
+  if (deadline == session_timer_at_) {
+    return;
+  }
+  if (session_timer_ != 0) {
+    loop_.cancel(session_timer_);
+    session_timer_ = 0;
+  }
+  session_timer_at_ = deadline;
+  if (deadline == std::chrono::steady_clock::time_point::max()) {
+    return;
+  }
+  session_timer_ = loop_.add_timer(deadline, [this] {
+    session_timer_ = 0;
+    session_timer_at_ = std::chrono::steady_clock::time_point::max();
+    session_.tick(core::EventLoop::now());
+    handle_events();
+    flush();
+    rearm_session_timer();
+  });
+}
+
+void Client::set_state(ConnectionState state, std::error_code error) {
+  if (state == state_) {
+    return;
+  }
+  state_ = state;
+  if (state_handler_) {
+    state_handler_(state, error);
+  }
+}
+
+}  // namespace pimqttd::mqtt

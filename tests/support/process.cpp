@@ -1,0 +1,352 @@
+#include "support/process.hpp"
+
+#include "support/wait.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+extern char** environ;
+
+namespace pimqttd::test {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void throw_errno(int error, const std::string& what) {
+  throw std::system_error(error, std::generic_category(), what);
+}
+
+bool is_executable(const std::filesystem::path& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
+}
+
+class SpawnFileActions {
+ public:
+  SpawnFileActions() {
+    if (const int rc = ::posix_spawn_file_actions_init(&actions_); rc != 0) {
+      throw_errno(rc, "posix_spawn_file_actions_init");
+    }
+  }
+  ~SpawnFileActions() { ::posix_spawn_file_actions_destroy(&actions_); }
+  SpawnFileActions(const SpawnFileActions&) = delete;
+  SpawnFileActions& operator=(const SpawnFileActions&) = delete;
+
+  void open(int fd, const std::string& path, int flags) {
+    if (const int rc = ::posix_spawn_file_actions_addopen(&actions_, fd, path.c_str(), flags, 0644);
+        rc != 0) {
+      throw_errno(rc, "posix_spawn_file_actions_addopen " + path);
+    }
+  }
+  void dup2(int from, int to) {
+    if (const int rc = ::posix_spawn_file_actions_adddup2(&actions_, from, to); rc != 0) {
+      throw_errno(rc, "posix_spawn_file_actions_adddup2");
+    }
+  }
+  void close_from(int fd) {
+    if (const int rc = ::posix_spawn_file_actions_addclosefrom_np(&actions_, fd); rc != 0) {
+      throw_errno(rc, "posix_spawn_file_actions_addclosefrom_np");
+    }
+  }
+  [[nodiscard]] const posix_spawn_file_actions_t* get() const noexcept { return &actions_; }
+
+ private:
+  posix_spawn_file_actions_t actions_{};
+};
+
+class SpawnAttributes {
+ public:
+  SpawnAttributes() {
+    if (const int rc = ::posix_spawnattr_init(&attributes_); rc != 0) {
+      throw_errno(rc, "posix_spawnattr_init");
+    }
+  }
+  ~SpawnAttributes() { ::posix_spawnattr_destroy(&attributes_); }
+  SpawnAttributes(const SpawnAttributes&) = delete;
+  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
+
+  void own_group_default_signals() {
+    sigset_t none;
+    sigemptyset(&none);
+    sigset_t all;
+    sigfillset(&all);
+    int rc = ::posix_spawnattr_setsigmask(&attributes_, &none);
+    if (rc == 0) {
+      rc = ::posix_spawnattr_setsigdefault(&attributes_, &all);
+    }
+    if (rc == 0) {
+      rc = ::posix_spawnattr_setpgroup(&attributes_, 0);
+    }
+    if (rc == 0) {
+      rc = ::posix_spawnattr_setflags(
+          &attributes_,
+          static_cast<short>(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP));
+    }
+    if (rc != 0) {
+      throw_errno(rc, "posix_spawnattr");
+    }
+  }
+  [[nodiscard]] const posix_spawnattr_t* get() const noexcept { return &attributes_; }
+
+ private:
+  posix_spawnattr_t attributes_{};
+};
+
+std::string join(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& arg : argv) {
+    if (!out.empty()) {
+      out += ' ';
+    }
+    out += arg;
+  }
+  return out;
+}
+
+}  // namespace
+
+ExitStatus ExitStatus::from_wait_status(int status) noexcept {
+  if (WIFSIGNALED(status)) {
+    return killed_by(WTERMSIG(status));
+  }
+  return exited(WEXITSTATUS(status));
+}
+
+std::string to_string(const ExitStatus& status) {
+  if (status.signal != 0) {
+    const char* name = ::strsignal(status.signal);
+    return "signal " + std::to_string(status.signal) + " (" + (name != nullptr ? name : "?") + ")";
+  }
+  return "exit " + std::to_string(status.code);
+}
+
+std::ostream& operator<<(std::ostream& out, const ExitStatus& status) {
+  return out << to_string(status);
+}
+
+std::optional<std::filesystem::path> find_program(std::string_view name) {
+  if (name.empty()) {
+    return std::nullopt;
+  }
+  if (name.find('/') != std::string_view::npos) {
+    std::filesystem::path path{name};
+    return is_executable(path) ? std::optional{path} : std::nullopt;
+  }
+  std::vector<std::string> dirs;
+  if (const char* env_path = std::getenv("PATH"); env_path != nullptr) {
+    std::stringstream stream{env_path};
+    for (std::string dir; std::getline(stream, dir, ':');) {
+      dirs.push_back(dir.empty() ? "." : dir);
+    }
+  }
+  for (const char* sbin : {"/usr/local/sbin", "/usr/sbin", "/sbin"}) {
+    dirs.emplace_back(sbin);
+  }
+  for (const auto& dir : dirs) {
+    auto candidate = std::filesystem::path{dir} / name;
+    if (is_executable(candidate)) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+Process::Process(std::vector<std::string> argv, ProcessOptions options) : argv_(std::move(argv)) {
+  if (argv_.empty()) {
+    throw std::invalid_argument("Process: empty argv");
+  }
+  const auto program = find_program(argv_.front());
+  if (!program) {
+    throw_errno(ENOENT, "Process: cannot find program " + argv_.front());
+  }
+
+  SpawnFileActions actions;
+  actions.open(STDIN_FILENO, "/dev/null", O_RDONLY);
+  const int write_flags = O_WRONLY | O_CREAT | (options.append ? O_APPEND : O_TRUNC);
+  if (options.stdout_path) {
+    actions.open(STDOUT_FILENO, options.stdout_path->string(), write_flags);
+  }
+  if (options.stderr_path) {
+    if (options.stdout_path && *options.stderr_path == *options.stdout_path) {
+      actions.dup2(STDOUT_FILENO, STDERR_FILENO);
+    } else {
+      actions.open(STDERR_FILENO, options.stderr_path->string(), write_flags);
+    }
+  }
+  actions.close_from(STDERR_FILENO + 1);
+
+  SpawnAttributes attributes;
+  attributes.own_group_default_signals();
+
+  std::vector<char*> c_argv;
+  c_argv.reserve(argv_.size() + 1);
+  for (auto& arg : argv_) {
+    c_argv.push_back(arg.data());
+  }
+  c_argv.push_back(nullptr);
+
+  pid_t pid = -1;
+  if (const int rc = ::posix_spawn(&pid, program->c_str(), actions.get(), attributes.get(),
+                                   c_argv.data(), environ);
+      rc != 0) {
+    throw_errno(rc, "Process: cannot start " + join(argv_));
+  }
+  pid_ = pid;
+
+  // Without a pidfd (kernels before 5.3), wait_exit() falls back to polling waitid().
+  const long pidfd = ::syscall(SYS_pidfd_open, pid_, 0);
+  if (pidfd >= 0) {
+    pidfd_.reset(static_cast<int>(pidfd));
+  }
+}
+
+Process::~Process() { release_child(); }
+
+Process::Process(Process&& other) noexcept
+    : argv_(std::move(other.argv_)),
+      pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      status_(std::exchange(other.status_, std::nullopt)) {}
+
+Process& Process::operator=(Process&& other) noexcept {
+  if (this != &other) {
+    release_child();
+    argv_ = std::move(other.argv_);
+    pid_ = std::exchange(other.pid_, -1);
+    pidfd_ = std::move(other.pidfd_);
+    status_ = std::exchange(other.status_, std::nullopt);
+  }
+  return *this;
+}
+
+void Process::release_child() noexcept {
+  if (pid_ > 0 && !status_) {
+    try {
+      kill();
+    } catch (...) {  // NOLINT(bugprone-empty-catch): nothing more can be done in a destructor
+    }
+  }
+  pid_ = -1;
+  pidfd_.reset();
+  status_.reset();
+}
+
+bool Process::running() {
+  if (pid_ <= 0 || status_) {
+    return false;
+  }
+  siginfo_t info{};
+  while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) != 0) {
+    if (errno != EINTR) {
+      throw_errno(errno, "waitid");
+    }
+  }
+  if (info.si_pid == 0) {
+    return true;
+  }
+  reap();
+  return false;
+}
+
+void Process::signal(int sig) {
+  if (pid_ <= 0 || status_) {
+    return;
+  }
+  if (::kill(-pid_, sig) != 0 && errno != ESRCH) {
+    throw_errno(errno, "kill");
+  }
+}
+
+ExitStatus Process::kill() {
+  if (status_) {
+    return *status_;
+  }
+  if (pid_ <= 0) {
+    throw std::logic_error("Process::kill: no process");
+  }
+  signal(SIGKILL);
+  return reap();
+}
+
+ExitStatus Process::terminate(std::chrono::milliseconds grace) {
+  if (status_) {
+    return *status_;
+  }
+  signal(SIGTERM);
+  signal(SIGCONT);
+  if (auto status = wait_exit(grace)) {
+    return *status;
+  }
+  return kill();
+}
+
+std::optional<ExitStatus> Process::wait_exit(std::chrono::milliseconds deadline) {
+  if (status_) {
+    return status_;
+  }
+  if (pid_ <= 0) {
+    throw std::logic_error("Process::wait_exit: no process");
+  }
+  if (!pidfd_) {
+    if (wait_until([this] { return !running(); }, deadline, std::chrono::milliseconds(2))) {
+      return status_;
+    }
+    return std::nullopt;
+  }
+  const auto end = Clock::now() + deadline;
+  while (true) {
+    const auto left =
+        std::max(std::chrono::ceil<std::chrono::milliseconds>(end - Clock::now()).count(),
+                 std::chrono::milliseconds::rep{0});
+    pollfd entry{pidfd_.get(), POLLIN, 0};
+    const int ready = ::poll(&entry, 1, static_cast<int>(std::min<decltype(left)>(left, 60'000)));
+    if (ready > 0) {
+      return reap();
+    }
+    if (ready < 0 && errno != EINTR) {
+      throw_errno(errno, "poll pidfd");
+    }
+    if (ready == 0 && Clock::now() >= end) {
+      return std::nullopt;
+    }
+  }
+}
+
+ExitStatus Process::reap() {
+  // The child may have left processes in its group: they go with it.
+  static_cast<void>(::kill(-pid_, SIGKILL));
+  int status = 0;
+  while (::waitpid(pid_, &status, 0) < 0) {
+    if (errno != EINTR) {
+      throw_errno(errno, "waitpid");
+    }
+  }
+  status_ = ExitStatus::from_wait_status(status);
+  pidfd_.reset();
+  return *status_;
+}
+
+std::optional<ExitStatus> run_process(std::vector<std::string> argv,
+                                      std::chrono::milliseconds deadline, ProcessOptions options) {
+  Process process(std::move(argv), std::move(options));
+  auto status = process.wait_exit(deadline);
+  if (!status) {
+    process.kill();
+  }
+  return status;
+}
+
+}  // namespace pimqttd::test

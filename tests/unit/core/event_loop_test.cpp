@@ -1,0 +1,545 @@
+#include "pimqttd/core/event_loop.hpp"
+
+#include <array>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <pthread.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+namespace pimqttd::core {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = EventLoop::Clock;
+
+constexpr auto kGenerous = 5s;  // a deadline for conditions, never a sleep
+constexpr int kMaxIterations = 100'000;
+
+// Runs the loop until `done()` holds, at most kGenerous and kMaxIterations.
+template <typename Predicate>
+bool run_until(EventLoop& loop, Predicate done) {
+  const auto give_up = Clock::now() + kGenerous;
+  for (int i = 0; i < kMaxIterations && !done() && Clock::now() < give_up; ++i) {
+    static_cast<void>(loop.run_once(50ms));
+  }
+  return done();
+}
+
+struct SocketPair {
+  UniqueFd a;
+  UniqueFd b;
+
+  SocketPair() {
+    std::array<int, 2> fds{};
+    EXPECT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds.data()), 0);
+    a = UniqueFd(std::move(fds[0]));
+    b = UniqueFd(std::move(fds[1]));
+  }
+};
+
+void send_text(int fd, std::string_view text) {
+  ASSERT_EQ(::write(fd, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+}
+
+std::string receive_text(int fd) {
+  std::array<char, 256> buffer{};
+  const ssize_t n = ::read(fd, buffer.data(), buffer.size());
+  if (n <= 0) {
+    return {};
+  }
+  return {buffer.data(), static_cast<std::size_t>(n)};
+}
+
+class Boom : public std::runtime_error {
+ public:
+  Boom() : std::runtime_error("boom") {}
+};
+
+// --- watches -------------------------------------------------------------------------------------
+
+TEST(EventLoop, NothingReadyTimesOut) {
+  EventLoop loop;
+  const auto start = Clock::now();
+  EXPECT_EQ(loop.run_once(5ms), 0U);
+  EXPECT_GE(Clock::now() - start, 4ms);
+}
+
+TEST(EventLoop, ReadableWatchGetsTheBytes) {
+  EventLoop loop;
+  SocketPair pair;
+  std::vector<std::uint32_t> events;
+  std::string received;
+  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t ev) {
+    events.push_back(ev);
+    received += receive_text(pair.a.get());
+  });
+  EXPECT_TRUE(loop.watching(pair.a.get()));
+  EXPECT_EQ(loop.run_once(0ms), 0U);
+
+  send_text(pair.b.get(), "hello");
+  ASSERT_TRUE(run_until(loop, [&] { return received == "hello"; }));
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0], kReadable);
+  loop.unwatch(pair.a.get());
+}
+
+TEST(EventLoop, WritableWatchIsCalledWhenTheSocketHasRoom) {
+  EventLoop loop;
+  SocketPair pair;
+  std::uint32_t seen = 0;
+  loop.watch(pair.a.get(), kWritable, [&](std::uint32_t ev) {
+    seen = ev;
+    send_text(pair.a.get(), "x");
+    loop.modify(pair.a.get(), 0);
+  });
+  EXPECT_EQ(loop.run_once(1s), 1U);
+  EXPECT_EQ(seen, kWritable);
+  EXPECT_EQ(receive_text(pair.b.get()), "x");
+  loop.unwatch(pair.a.get());
+}
+
+TEST(EventLoop, ModifyChangesTheInterestSet) {
+  EventLoop loop;
+  SocketPair pair;
+  std::vector<std::uint32_t> events;
+  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t ev) { events.push_back(ev); });
+  EXPECT_EQ(loop.run_once(0ms), 0U);  // nothing to read
+
+  loop.modify(pair.a.get(), kWritable);
+  EXPECT_EQ(loop.run_once(1s), 1U);
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0], kWritable);
+
+  loop.modify(pair.a.get(), kReadable | kWritable);
+  send_text(pair.b.get(), "y");
+  EXPECT_EQ(loop.run_once(1s), 1U);
+  ASSERT_EQ(events.size(), 2U);
+  EXPECT_EQ(events[1], kReadable | kWritable);
+
+  loop.modify(pair.a.get(), 0);  // parked: readable data stays unreported
+  EXPECT_EQ(loop.run_once(5ms), 0U);
+  EXPECT_EQ(events.size(), 2U);
+  loop.unwatch(pair.a.get());
+}
+
+TEST(EventLoop, WatchRulesAreEnforced) {
+  EventLoop loop;
+  SocketPair pair;
+  loop.watch(pair.a.get(), kReadable, [](std::uint32_t) {});
+  EXPECT_THROW(loop.watch(pair.a.get(), kReadable, [](std::uint32_t) {}), std::logic_error);
+  EXPECT_THROW(loop.modify(pair.b.get(), kReadable), std::logic_error);
+  EXPECT_THROW(loop.watch(pair.b.get(), kReadable, EventLoop::IoCallback{}),
+               std::invalid_argument);
+  EXPECT_FALSE(loop.watching(pair.b.get()));
+  loop.unwatch(pair.b.get());  // not watched: nothing happens
+  loop.unwatch(pair.a.get());
+  EXPECT_FALSE(loop.watching(pair.a.get()));
+  loop.unwatch(pair.a.get());
+}
+
+TEST(EventLoop, WatchOnABadFdThrowsSystemError) {
+  EventLoop loop;
+  int fd = -1;
+  {
+    SocketPair pair;
+    fd = pair.a.get();
+  }
+  EXPECT_THROW(loop.watch(fd, kReadable, [](std::uint32_t) {}), std::system_error);
+  EXPECT_FALSE(loop.watching(fd));
+}
+
+TEST(EventLoop, UnwatchInsideAnotherCallbackOfTheSameBatch) {
+  EventLoop loop;
+  SocketPair first;
+  SocketPair second;
+  // Both readable before the loop waits, so both events arrive in one epoll_wait batch.
+  send_text(first.b.get(), "1");
+  send_text(second.b.get(), "2");
+  std::string order;
+  loop.watch(first.a.get(), kReadable, [&](std::uint32_t) {
+    static_cast<void>(receive_text(first.a.get()));
+    order += '1';
+    loop.unwatch(second.a.get());
+  });
+  loop.watch(second.a.get(), kReadable, [&](std::uint32_t) {
+    static_cast<void>(receive_text(second.a.get()));
+    order += '2';
+    loop.unwatch(first.a.get());
+  });
+  EXPECT_EQ(loop.run_once(1s), 1U);
+  ASSERT_EQ(order.size(), 1U);
+  EXPECT_EQ(loop.run_once(5ms), 0U);
+  EXPECT_EQ(order.size(), 1U);
+  loop.unwatch(first.a.get());
+  loop.unwatch(second.a.get());
+}
+
+TEST(EventLoop, ANewWatchOnTheSameFdDoesNotGetTheStaleEvent) {
+  EventLoop loop;
+  SocketPair first;
+  SocketPair second;
+  send_text(first.b.get(), "1");
+  send_text(second.b.get(), "2");
+  std::string order;
+  // Whichever runs first replaces the other's watch with a new one on the same fd.
+  auto replace = [&](int other) {
+    loop.unwatch(other);
+    loop.watch(other, kReadable, [&order](std::uint32_t) { order += 'n'; });
+  };
+  loop.watch(first.a.get(), kReadable, [&](std::uint32_t) {
+    static_cast<void>(receive_text(first.a.get()));
+    order += 'o';
+    replace(second.a.get());
+  });
+  loop.watch(second.a.get(), kReadable, [&](std::uint32_t) {
+    static_cast<void>(receive_text(second.a.get()));
+    order += 'o';
+    replace(first.a.get());
+  });
+  EXPECT_EQ(loop.run_once(1s), 1U);
+  EXPECT_EQ(order, "o");
+  // The new watch gets its own, fresh event on the next iteration.
+  EXPECT_EQ(loop.run_once(1s), 1U);
+  EXPECT_EQ(order, "on");
+  loop.unwatch(first.a.get());
+  loop.unwatch(second.a.get());
+}
+
+TEST(EventLoop, ACallbackMayUnwatchItsOwnFd) {
+  EventLoop loop;
+  SocketPair pair;
+  int calls = 0;
+  std::string captured = "kept alive while running";
+  loop.watch(pair.a.get(), kReadable, [&, captured](std::uint32_t) {
+    loop.unwatch(pair.a.get());
+    ++calls;
+    EXPECT_EQ(captured, "kept alive while running");  // the closure still exists
+  });
+  send_text(pair.b.get(), "z");
+  EXPECT_EQ(loop.run_once(1s), 1U);
+  EXPECT_EQ(loop.run_once(5ms), 0U);
+  EXPECT_EQ(calls, 1);
+  EXPECT_FALSE(loop.watching(pair.a.get()));
+}
+
+TEST(EventLoop, PeerCloseIsReportedAsError) {
+  EventLoop loop;
+  SocketPair pair;
+  std::uint32_t seen = 0;
+  ssize_t read_result = -2;
+  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t ev) {
+    seen = ev;
+    std::array<char, 8> buffer{};
+    read_result = ::read(pair.a.get(), buffer.data(), buffer.size());
+    loop.unwatch(pair.a.get());
+  });
+  pair.b.reset();
+  ASSERT_TRUE(run_until(loop, [&] { return seen != 0; }));
+  EXPECT_NE(seen & kError, 0U);
+  EXPECT_EQ(read_result, 0);
+}
+
+TEST(EventLoop, ErrorIsReportedEvenToAParkedWatch) {
+  EventLoop loop;
+  SocketPair pair;
+  std::uint32_t seen = 0;
+  loop.watch(pair.a.get(), 0, [&](std::uint32_t ev) {
+    seen = ev;
+    loop.unwatch(pair.a.get());
+  });
+  pair.b.reset();
+  ASSERT_TRUE(run_until(loop, [&] { return seen != 0; }));
+  EXPECT_EQ(seen, kError);
+}
+
+// --- timers --------------------------------------------------------------------------------------
+
+TEST(EventLoop, OneShotTimerFiresOnce) {
+  EventLoop loop;
+  const auto start = EventLoop::now();
+  int fired = 0;
+  Clock::time_point when;
+  const TimerId id = loop.add_timer(5ms, [&] {
+    ++fired;
+    when = EventLoop::now();
+  });
+  EXPECT_NE(id, 0U);
+  ASSERT_TRUE(run_until(loop, [&] { return fired == 1; }));
+  EXPECT_GE(when - start, 5ms);
+  EXPECT_EQ(loop.run_once(10ms), 0U);
+  EXPECT_EQ(fired, 1);
+  EXPECT_FALSE(loop.cancel(id));
+}
+
+TEST(EventLoop, TimerAtAPastDeadlineFires) {
+  EventLoop loop;
+  bool fired = false;
+  loop.add_timer(EventLoop::now() - 1s, [&] { fired = true; });
+  EXPECT_TRUE(run_until(loop, [&] { return fired; }));
+}
+
+TEST(EventLoop, TimersFireInDeadlineOrder) {
+  EventLoop loop;
+  std::string order;
+  const auto base = EventLoop::now();
+  loop.add_timer(base + 6ms, [&] { order += 'c'; });
+  loop.add_timer(base + 2ms, [&] { order += 'a'; });
+  loop.add_timer(base + 4ms, [&] { order += 'b'; });
+  EXPECT_TRUE(run_until(loop, [&] { return order.size() == 3; }));
+  EXPECT_EQ(order, "abc");
+}
+
+TEST(EventLoop, PeriodicTimerRepeatsUntilCancelled) {
+  EventLoop loop;
+  int fired = 0;
+  std::vector<Clock::time_point> times;
+  const auto start = EventLoop::now();
+  TimerId id = 0;
+  id = loop.add_periodic(3ms, [&] {
+    times.push_back(EventLoop::now());
+    if (++fired == 4) {
+      EXPECT_TRUE(loop.cancel(id));
+    }
+  });
+  ASSERT_TRUE(run_until(loop, [&] { return fired == 4; }));
+  EXPECT_EQ(loop.run_once(20ms), 0U);
+  EXPECT_EQ(fired, 4);
+  // Never early: the k-th run happens at least k periods after the start.
+  for (std::size_t k = 0; k < times.size(); ++k) {
+    EXPECT_GE(times[k] - start, 3ms * static_cast<int>(k + 1));
+  }
+}
+
+TEST(EventLoop, PeriodMustBePositive) {
+  EventLoop loop;
+  EXPECT_THROW(loop.add_periodic(0ms, [] {}), std::invalid_argument);
+  EXPECT_THROW(loop.add_periodic(-1ms, [] {}), std::invalid_argument);
+}
+
+TEST(EventLoop, CancelledTimerNeverFires) {
+  EventLoop loop;
+  bool fired = false;
+  bool done = false;
+  const TimerId id = loop.add_timer(2ms, [&] { fired = true; });
+  loop.add_timer(10ms, [&] { done = true; });
+  EXPECT_TRUE(loop.cancel(id));
+  EXPECT_FALSE(loop.cancel(id));
+  ASSERT_TRUE(run_until(loop, [&] { return done; }));
+  EXPECT_FALSE(fired);
+}
+
+TEST(EventLoop, TimerCancelledByAnIoCallbackOfTheSameIterationNeverFires) {
+  EventLoop loop;
+  SocketPair pair;
+  bool fired = false;
+  bool io = false;
+  const TimerId id = loop.add_timer(EventLoop::now() - 1s, [&] { fired = true; });
+  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t) {
+    io = true;
+    EXPECT_TRUE(loop.cancel(id));
+    loop.unwatch(pair.a.get());
+  });
+  send_text(pair.b.get(), "c");
+  ASSERT_TRUE(run_until(loop, [&] { return io; }));
+  EXPECT_EQ(loop.run_once(10ms), 0U);
+  EXPECT_FALSE(fired);
+}
+
+// --- run and stop --------------------------------------------------------------------------------
+
+TEST(EventLoop, StopFromACallbackEndsRun) {
+  EventLoop loop;
+  int ticks = 0;
+  loop.add_periodic(1ms, [&] {
+    if (++ticks == 3) {
+      loop.stop();
+    }
+  });
+  // Turns a hang into a failure.
+  loop.add_timer(kGenerous, [] { throw std::runtime_error("run() did not stop"); });
+  EXPECT_FALSE(loop.stopped());
+  loop.run();
+  EXPECT_TRUE(loop.stopped());
+  EXPECT_EQ(ticks, 3);
+}
+
+TEST(EventLoop, RunCanBeCalledAgainAfterStop) {
+  EventLoop loop;
+  int runs = 0;
+  loop.add_timer(kGenerous, [] { throw std::runtime_error("run() did not stop"); });
+  for (int i = 0; i < 2; ++i) {
+    loop.add_timer(1ms, [&] {
+      ++runs;
+      loop.stop();
+    });
+    loop.run();
+  }
+  EXPECT_EQ(runs, 2);
+}
+
+// --- signals -------------------------------------------------------------------------------------
+
+bool blocked(int signo) {
+  sigset_t current;
+  sigemptyset(&current);
+  EXPECT_EQ(::pthread_sigmask(SIG_BLOCK, nullptr, &current), 0);
+  return sigismember(&current, signo) == 1;
+}
+
+TEST(EventLoop, SignalIsDeliveredThroughTheLoop) {
+  EventLoop loop;
+  std::vector<std::uint32_t> received;
+  loop.on_signal(SIGUSR1,
+                 [&](const signalfd_siginfo& info) { received.push_back(info.ssi_signo); });
+  EXPECT_TRUE(blocked(SIGUSR1));
+  ASSERT_EQ(::raise(SIGUSR1), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return !received.empty(); }));
+  ASSERT_EQ(received.size(), 1U);
+  EXPECT_EQ(received[0], static_cast<std::uint32_t>(SIGUSR1));
+  EXPECT_EQ(loop.run_once(5ms), 0U);
+}
+
+TEST(EventLoop, SecondOnSignalReplacesTheCallback) {
+  EventLoop loop;
+  std::string calls;
+  loop.on_signal(SIGUSR1, [&](const signalfd_siginfo&) { calls += 'a'; });
+  loop.on_signal(SIGUSR2, [&](const signalfd_siginfo&) { calls += '2'; });
+  loop.on_signal(SIGUSR1, [&](const signalfd_siginfo&) { calls += 'b'; });
+  ASSERT_EQ(::raise(SIGUSR1), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return !calls.empty(); }));
+  EXPECT_EQ(calls, "b");
+  ASSERT_EQ(::raise(SIGUSR2), 0);
+  ASSERT_TRUE(run_until(loop, [&] { return calls.size() == 2; }));
+  EXPECT_EQ(calls, "b2");
+}
+
+TEST(EventLoop, StopFromASignalEndsRun) {
+  EventLoop loop;
+  bool got = false;
+  loop.on_signal(SIGUSR1, [&](const signalfd_siginfo&) {
+    got = true;
+    loop.stop();
+  });
+  loop.add_timer(kGenerous, [] { throw std::runtime_error("run() did not stop"); });
+  loop.add_timer(1ms, [] { ASSERT_EQ(::raise(SIGUSR1), 0); });
+  loop.run();
+  EXPECT_TRUE(got);
+}
+
+// --- defer ---------------------------------------------------------------------------------------
+
+TEST(EventLoop, DeferredCallbacksRunInOrderAfterTheIterationsIo) {
+  EventLoop loop;
+  SocketPair pair;
+  std::string order;
+  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t) {
+    static_cast<void>(receive_text(pair.a.get()));
+    order += 'i';
+    loop.defer([&] { order += '1'; });
+    loop.defer([&] {
+      order += '2';
+      loop.defer([&] { order += '3'; });  // next iteration
+    });
+  });
+  send_text(pair.b.get(), "d");
+  EXPECT_EQ(loop.run_once(1s), 3U);
+  EXPECT_EQ(order, "i12");
+  EXPECT_EQ(loop.run_once(1s), 1U);
+  EXPECT_EQ(order, "i123");
+  loop.unwatch(pair.a.get());
+}
+
+TEST(EventLoop, DeferredCallbacksRunAfterTheIterationsTimers) {
+  EventLoop loop;
+  std::string order;
+  bool fired = false;
+  const auto due = EventLoop::now() + 1ms;  // one deadline: both are due in the same iteration
+  loop.add_timer(due, [&] {
+    fired = true;
+    loop.defer([&] { order += 'd'; });
+    order += 't';
+  });
+  loop.add_timer(due, [&] { order += 'u'; });
+  ASSERT_TRUE(run_until(loop, [&] { return fired; }));
+  EXPECT_EQ(order, "tud");
+}
+
+TEST(EventLoop, PendingDeferredCallbackMakesRunOnceNotWait) {
+  EventLoop loop;
+  bool ran = false;
+  loop.defer([&] { ran = true; });
+  const auto start = Clock::now();
+  EXPECT_EQ(loop.run_once(std::chrono::milliseconds(kGenerous)), 1U);
+  EXPECT_TRUE(ran);
+  EXPECT_LT(Clock::now() - start, kGenerous);
+  EXPECT_THROW(loop.defer({}), std::invalid_argument);
+}
+
+// --- exceptions ----------------------------------------------------------------------------------
+
+TEST(EventLoop, ExceptionFromAnIoCallbackPropagates) {
+  EventLoop loop;
+  SocketPair pair;
+  int calls = 0;
+  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t) {
+    ++calls;
+    throw Boom();
+  });
+  send_text(pair.b.get(), "e");
+  EXPECT_THROW(loop.run_once(1s), Boom);
+  // Level-triggered: still readable, reported again.
+  EXPECT_THROW(loop.run_once(1s), Boom);
+  EXPECT_EQ(calls, 2);
+  loop.unwatch(pair.a.get());
+}
+
+TEST(EventLoop, ExceptionFromATimerStopsRunAndPropagates) {
+  EventLoop loop;
+  loop.add_timer(1ms, [] { throw Boom(); });
+  loop.add_timer(kGenerous, [&] { loop.stop(); });
+  EXPECT_THROW(loop.run(), Boom);
+  EXPECT_TRUE(loop.stopped());
+}
+
+TEST(EventLoop, ExceptionFromADeferredCallbackKeepsTheRest) {
+  EventLoop loop;
+  std::string order;
+  loop.defer([&] { order += 'a'; });
+  loop.defer([] { throw Boom(); });
+  loop.defer([&] { order += 'c'; });
+  EXPECT_THROW(loop.run_once(0ms), Boom);
+  EXPECT_EQ(order, "a");
+  EXPECT_EQ(loop.run_once(0ms), 1U);
+  EXPECT_EQ(order, "ac");
+}
+
+TEST(EventLoop, ExceptionFromASignalCallbackPropagates) {
+  EventLoop loop;
+  loop.on_signal(SIGUSR2, [](const signalfd_siginfo&) { throw Boom(); });
+  ASSERT_EQ(::raise(SIGUSR2), 0);
+  bool thrown = false;
+  const auto give_up = Clock::now() + kGenerous;
+  for (int i = 0; i < kMaxIterations && !thrown && Clock::now() < give_up; ++i) {
+    try {
+      static_cast<void>(loop.run_once(50ms));
+    } catch (const Boom&) {
+      thrown = true;
+    }
+  }
+  EXPECT_TRUE(thrown);
+}
+
+}  // namespace
+}  // namespace pimqttd::core
