@@ -394,6 +394,12 @@ void Client::rearm_session_timer() {
   const auto deadline = session_.state() == SessionState::disconnected
                             ? std::chrono::steady_clock::time_point::max()
                             : session_.next_deadline();
+  // Deadlines move later with every packet sent or received; a timer that fires early only
+  // ticks the session and re-arms. So re-arm only for an earlier deadline: the timerfd is not
+  // re-armed on every publish.
+  if (deadline >= session_timer_at_ && session_timer_ != 0) {
+    return;
+  }
   if (deadline == session_timer_at_) {
     return;
   }
