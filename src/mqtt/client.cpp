@@ -182,6 +182,9 @@ void Client::unsubscribe(const std::string& filter) {
 void Client::connect_now() {
   retry_timer_ = 0;
   set_state(ConnectionState::connecting);
+  if (state_ != ConnectionState::connecting) {
+    return;  // the state handler stopped the client
+  }
   spdlog::debug("mqtt: connecting to {}:{}", options_.endpoint.host, options_.endpoint.port);
   transport_->connect(options_.endpoint);
 }
@@ -313,6 +316,9 @@ void Client::schedule_reconnect(std::error_code error) {
                  error.message(), seconds_text(retry_delay_));
   }
   set_state(ConnectionState::waiting, error);
+  if (state_ != ConnectionState::waiting) {
+    return;  // the state handler stopped (or restarted) the client
+  }
   retry_timer_ = loop_.add_timer(retry_delay_, [this] { connect_now(); });
 }
 
