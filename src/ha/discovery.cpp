@@ -1,0 +1,565 @@
+#include "pimqttd/ha/discovery.hpp"
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace pimqttd::ha {
+namespace {
+
+using Json = nlohmann::ordered_json;
+using sensors::EntityInfo;
+using sensors::Platform;
+
+constexpr int kQos = 1;
+constexpr std::string_view kOn = "ON";
+constexpr std::string_view kOff = "OFF";
+
+bool is_node_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         c == '_' || c == '-';
+}
+
+bool is_entity_id_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+void check_topic_part(std::string_view what, std::string_view part) {
+  if (part.empty()) {
+    throw std::invalid_argument(std::string(what) + " must not be empty");
+  }
+  if (part.find_first_of(std::string_view("+#\0", 3)) != std::string_view::npos) {
+    throw std::invalid_argument(std::string(what) + " '" + std::string(part) +
+                                "' must not contain '+', '#' or NUL");
+  }
+}
+
+std::string join(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (const auto part : parts) {
+    if (!out.empty()) {
+      out += '/';
+    }
+    out += part;
+  }
+  return out;
+}
+
+// Home Assistant's entity id rules: [a-z0-9_], no leading or trailing '_', no "__".
+std::string object_id(std::string_view node, std::string_view entity_id) {
+  std::string out;
+  bool pending_separator = false;
+  const auto add = [&](std::string_view text) {
+    for (const char raw : text) {
+      char c = raw;
+      if (c >= 'A' && c <= 'Z') {
+        c = static_cast<char>(c - 'A' + 'a');
+      }
+      if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+        if (pending_separator && !out.empty()) {
+          out += '_';
+        }
+        pending_separator = false;
+        out += c;
+      } else {
+        pending_separator = true;
+      }
+    }
+  };
+  add(node);
+  pending_separator = true;
+  add(entity_id);
+  return out;
+}
+
+std::int64_t expire_after_seconds(std::chrono::milliseconds interval) {
+  const std::int64_t ms = interval.count();
+  return (3 * ms + 999) / 1000;
+}
+
+Json device_json(const DeviceInfo& device) {
+  Json dev = Json::object();
+  dev["ids"] = Json::array({"pimqttd_" + device.id});
+  dev["name"] = device.name.empty() ? device.id : device.name;
+  if (!device.manufacturer.empty()) {
+    dev["mf"] = device.manufacturer;
+  }
+  if (!device.model.empty()) {
+    dev["mdl"] = device.model;
+  }
+  if (!device.sw_version.empty()) {
+    dev["sw"] = device.sw_version;
+  }
+  if (!device.suggested_area.empty()) {
+    dev["sa"] = device.suggested_area;
+  }
+  return dev;
+}
+
+Json origin_json(const DeviceInfo& device) {
+  Json origin = Json::object();
+  origin["name"] = kOriginName;
+  if (!device.sw_version.empty()) {
+    origin["sw"] = device.sw_version;
+  }
+  if (!device.support_url.empty()) {
+    origin["url"] = device.support_url;
+  }
+  return origin;
+}
+
+Json component_json(const Topics& topics, const EntityInfo& entity) {
+  const std::string_view platform = platform_name(entity.platform);
+  Json c = Json::object();
+  c["p"] = platform;
+  c["unique_id"] = topics.node() + "_" + entity.id;
+  if (const std::string object = object_id(topics.node(), entity.id); !object.empty()) {
+    c["default_entity_id"] = std::string(platform) + "." + object;
+  }
+  c["name"] = entity.name;
+  c["state_topic"] = topics.state(entity.id);
+  c["availability"] = Json::array({Json{{"topic", topics.status()}},
+                                   Json{{"topic", topics.availability(entity.id)}}});
+  c["availability_mode"] = "all";
+  if (!entity.device_class.empty()) {
+    c["device_class"] = entity.device_class;
+  }
+  if (!entity.state_class.empty()) {
+    c["state_class"] = entity.state_class;
+  }
+  if (!entity.unit.empty()) {
+    c["unit_of_measurement"] = entity.unit;
+  }
+  if (entity.display_precision && entity.platform == Platform::sensor) {
+    c["suggested_display_precision"] = *entity.display_precision;
+  }
+  if (entity.diagnostic) {
+    c["entity_category"] = "diagnostic";
+  }
+  if (!entity.icon.empty()) {
+    c["icon"] = entity.icon;
+  }
+  if (entity.interval.count() > 0 && entity.platform != Platform::switch_) {
+    c["expire_after"] = expire_after_seconds(entity.interval);
+  }
+  if (entity.platform != Platform::sensor) {
+    c["payload_on"] = kOn;
+    c["payload_off"] = kOff;
+  }
+  if (entity.commandable) {
+    c["command_topic"] = topics.command(entity.id);
+  }
+  c["qos"] = kQos;
+  return c;
+}
+
+Message config_message(const Topics& topics, const Json& payload) {
+  return Message{topics.discovery(),
+                 payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), true,
+                 kQos};
+}
+
+// ---- validation tables: a snapshot of Home Assistant's sensor, binary sensor and switch
+// constants (homeassistant/components/{sensor,binary_sensor,switch}/const.py).
+
+enum class UnitRule : std::uint8_t { listed, none, listed_or_none, currency, non_numeric };
+
+struct SensorClass {
+  std::string_view name;
+  UnitRule rule;
+  std::vector<std::string_view> units;
+  std::vector<std::string_view> state_classes;
+};
+
+const std::vector<std::string_view> kMeasurement = {"measurement"};
+const std::vector<std::string_view> kAnyStateClass = {"measurement", "measurement_angle",
+                                                      "total", "total_increasing"};
+const std::vector<std::string_view> kTotals = {"total", "total_increasing"};
+
+const std::vector<SensorClass>& sensor_classes() {
+  static const std::vector<std::string_view> pressure = {
+      "mPa", "Pa", "hPa", "kPa", "bar", "cbar", "mbar", "mmHg", "inHg", "inH₂O", "psi"};
+  static const std::vector<std::string_view> energy = {
+      "J", "kJ", "MJ", "GJ", "mWh", "Wh", "kWh", "MWh", "GWh", "TWh", "cal", "kcal", "Mcal",
+      "Gcal"};
+  static const std::vector<std::string_view> speed = {"Beaufort", "ft/s", "in/s", "m/min",
+                                                      "m/s",      "km/h", "kn",   "mph",
+                                                      "mm/s"};
+  static const std::vector<std::string_view> flux = {"in/d", "in/h", "mm/d", "mm/h"};
+  static const std::vector<std::string_view> volume = {"ft³", "CCF", "MCF", "m³",
+                                                       "L",   "mL",  "gal", "fl. oz."};
+  static const std::vector<std::string_view> micrograms = {"μg/m³"};
+  static const std::vector<std::string_view> percent = {"%"};
+  static const std::vector<SensorClass> table = [&] {
+    std::vector<std::string_view> speed_or_flux = speed;
+    speed_or_flux.insert(speed_or_flux.end(), flux.begin(), flux.end());
+    return std::vector<SensorClass>{
+        {"date", UnitRule::non_numeric, {}, {}},
+        {"enum", UnitRule::non_numeric, {}, {}},
+        {"timestamp", UnitRule::non_numeric, {}, {}},
+        {"apparent_power", UnitRule::listed, {"mVA", "VA", "kVA"}, kMeasurement},
+        {"aqi", UnitRule::none, {}, kMeasurement},
+        {"area",
+         UnitRule::listed,
+         {"m²", "cm²", "km²", "mm²", "in²", "ft²", "yd²", "mi²", "ac", "ha"},
+         kAnyStateClass},
+        {"atmospheric_pressure", UnitRule::listed, pressure, kMeasurement},
+        {"battery", UnitRule::listed, percent, kMeasurement},
+        {"blood_glucose_concentration", UnitRule::listed, {"mg/dL", "mmol/L"}, kMeasurement},
+        {"carbon_monoxide", UnitRule::listed, {"ppm"}, kMeasurement},
+        {"carbon_dioxide", UnitRule::listed, {"ppm"}, kMeasurement},
+        {"conductivity", UnitRule::listed, {"S/cm", "μS/cm", "mS/cm"}, kMeasurement},
+        {"current", UnitRule::listed, {"mA", "A"}, kMeasurement},
+        {"data_rate",
+         UnitRule::listed,
+         {"bit/s", "kbit/s", "Mbit/s", "Gbit/s", "B/s", "kB/s", "MB/s", "GB/s", "KiB/s", "MiB/s",
+          "GiB/s"},
+         kMeasurement},
+        {"data_size",
+         UnitRule::listed,
+         {"bit", "kbit", "Mbit", "Gbit", "B",   "kB",  "MB",  "GB",  "TB",  "PB", "EB",
+          "ZB",  "YB",   "KiB",  "MiB",  "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"},
+         kAnyStateClass},
+        {"distance",
+         UnitRule::listed,
+         {"mm", "cm", "m", "km", "in", "ft", "yd", "mi", "nmi"},
+         kAnyStateClass},
+        {"duration", UnitRule::listed, {"d", "h", "min", "s", "ms", "μs"}, kAnyStateClass},
+        {"energy", UnitRule::listed, energy, kTotals},
+        {"energy_distance",
+         UnitRule::listed,
+         {"kWh/100km", "Wh/km", "mi/kWh", "km/kWh"},
+         kMeasurement},
+        {"energy_storage", UnitRule::listed, energy, kMeasurement},
+        {"frequency", UnitRule::listed, {"Hz", "kHz", "MHz", "GHz"}, kMeasurement},
+        {"gas", UnitRule::listed, {"CCF", "ft³", "m³", "L"}, kTotals},
+        {"humidity", UnitRule::listed, percent, kMeasurement},
+        {"illuminance", UnitRule::listed, {"lx"}, kMeasurement},
+        {"irradiance", UnitRule::listed, {"W/m²", "BTU/(h⋅ft²)"}, kMeasurement},
+        {"moisture", UnitRule::listed, percent, kMeasurement},
+        {"monetary", UnitRule::currency, {}, {"total"}},
+        {"nitrogen_dioxide", UnitRule::listed, micrograms, kMeasurement},
+        {"nitrogen_monoxide", UnitRule::listed, micrograms, kMeasurement},
+        {"nitrous_oxide", UnitRule::listed, micrograms, kMeasurement},
+        {"ozone", UnitRule::listed, micrograms, kMeasurement},
+        {"ph", UnitRule::none, {}, kMeasurement},
+        {"pm1", UnitRule::listed, micrograms, kMeasurement},
+        {"pm10", UnitRule::listed, micrograms, kMeasurement},
+        {"pm25", UnitRule::listed, micrograms, kMeasurement},
+        {"power_factor", UnitRule::listed_or_none, percent, kMeasurement},
+        {"power",
+         UnitRule::listed,
+         {"mW", "W", "kW", "MW", "GW", "TW", "BTU/h"},
+         kMeasurement},
+        {"precipitation", UnitRule::listed, {"in", "mm", "cm"}, kAnyStateClass},
+        {"precipitation_intensity", UnitRule::listed, flux, kMeasurement},
+        {"pressure", UnitRule::listed, pressure, kMeasurement},
+        {"reactive_power", UnitRule::listed, {"mvar", "var", "kvar"}, kMeasurement},
+        {"signal_strength", UnitRule::listed, {"dB", "dBm"}, kMeasurement},
+        {"sound_pressure", UnitRule::listed, {"dB", "dBA"}, kMeasurement},
+        {"speed", UnitRule::listed, speed_or_flux, kMeasurement},
+        {"sulphur_dioxide", UnitRule::listed, micrograms, kMeasurement},
+        {"temperature", UnitRule::listed, {"°C", "°F", "K"}, kMeasurement},
+        {"volatile_organic_compounds", UnitRule::listed, micrograms, kMeasurement},
+        {"volatile_organic_compounds_parts", UnitRule::listed, {"ppb", "ppm"}, kMeasurement},
+        {"voltage", UnitRule::listed, {"μV", "mV", "V", "kV", "MV"}, kMeasurement},
+        {"volume", UnitRule::listed, volume, kTotals},
+        {"volume_storage", UnitRule::listed, volume, kMeasurement},
+        {"volume_flow_rate",
+         UnitRule::listed,
+         {"m³/h", "m³/min", "m³/s", "ft³/min", "L/h", "L/min", "L/s", "gal/h", "gal/min",
+          "gal/d", "mL/s"},
+         kMeasurement},
+        {"water", UnitRule::listed, {"CCF", "ft³", "m³", "gal", "L"}, kTotals},
+        {"weight",
+         UnitRule::listed,
+         {"g", "kg", "mg", "μg", "oz", "lb", "st"},
+         {"measurement", "total", "total_increasing"}},
+        {"wind_direction", UnitRule::listed, {"°"}, {"measurement_angle"}},
+        {"wind_speed", UnitRule::listed, speed, kMeasurement},
+    };
+  }();
+  return table;
+}
+
+constexpr std::string_view kBinarySensorClasses[] = {
+    "battery", "battery_charging", "carbon_monoxide", "cold",     "connectivity", "door",
+    "garage_door", "gas",          "heat",            "light",    "lock",         "moisture",
+    "motion",  "moving",           "occupancy",       "opening",  "plug",         "power",
+    "presence", "problem",         "running",         "safety",   "smoke",        "sound",
+    "tamper",  "update",           "vibration",       "window"};
+
+constexpr std::string_view kSwitchClasses[] = {"outlet", "switch"};
+
+template <typename Range>
+bool contains(const Range& range, std::string_view value) {
+  return std::find(std::begin(range), std::end(range), value) != std::end(range);
+}
+
+template <typename Range>
+std::string list(const Range& range) {
+  std::string out;
+  for (const auto& item : range) {
+    if (!out.empty()) {
+      out += ", ";
+    }
+    out += item;
+  }
+  return out;
+}
+
+// Home Assistant's constants moved from U+00B5 MICRO SIGN to U+03BC GREEK SMALL LETTER MU.
+std::string normalize_micro(std::string_view unit) {
+  std::string out(unit);
+  constexpr std::string_view kMicroSign = "\xC2\xB5";
+  constexpr std::string_view kGreekMu = "\xCE\xBC";
+  for (auto pos = out.find(kMicroSign); pos != std::string::npos;
+       pos = out.find(kMicroSign, pos + kGreekMu.size())) {
+    out.replace(pos, kMicroSign.size(), kGreekMu);
+  }
+  return out;
+}
+
+bool is_currency_code(std::string_view unit) {
+  return unit.size() == 3 &&
+         std::all_of(unit.begin(), unit.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+}
+
+void validate_sensor(const EntityInfo& e, const std::string& prefix,
+                     std::vector<std::string>& problems) {
+  if (!e.state_class.empty() && !contains(kAnyStateClass, e.state_class)) {
+    problems.push_back(prefix + "unknown state class '" + e.state_class + "' (expected one of " +
+                       list(kAnyStateClass) + ")");
+  }
+  if (e.state_class == "measurement_angle" && e.unit != "°") {
+    problems.push_back(prefix + "state class measurement_angle needs the unit '°', got '" +
+                       e.unit + "'");
+  }
+  if (e.device_class.empty()) {
+    return;
+  }
+  const auto& classes = sensor_classes();
+  const auto it = std::find_if(classes.begin(), classes.end(), [&](const SensorClass& c) {
+    return c.name == e.device_class;
+  });
+  if (it == classes.end()) {
+    problems.push_back(prefix + "unknown sensor device class '" + e.device_class + "'");
+    return;
+  }
+  const SensorClass& cls = *it;
+  const std::string unit = normalize_micro(e.unit);
+  switch (cls.rule) {
+    case UnitRule::non_numeric:
+      if (!e.unit.empty()) {
+        problems.push_back(prefix + "device class " + e.device_class +
+                           " is not numeric and takes no unit, got '" + e.unit + "'");
+      }
+      if (!e.state_class.empty()) {
+        problems.push_back(prefix + "device class " + e.device_class +
+                           " is not numeric and takes no state class, got '" + e.state_class +
+                           "'");
+      }
+      if (e.display_precision) {
+        problems.push_back(prefix + "device class " + e.device_class +
+                           " is not numeric and takes no display precision");
+      }
+      if (e.device_class == "enum") {
+        problems.push_back(prefix +
+                           "device class enum needs a list of options, which pimqttd does not "
+                           "announce");
+      }
+      return;
+    case UnitRule::none:
+      if (!e.unit.empty()) {
+        problems.push_back(prefix + "device class " + e.device_class + " takes no unit, got '" +
+                           e.unit + "'");
+      }
+      break;
+    case UnitRule::listed:
+    case UnitRule::listed_or_none:
+      if (!(contains(cls.units, unit) || (cls.rule == UnitRule::listed_or_none && unit.empty()))) {
+        problems.push_back(prefix + "device class " + e.device_class + " needs a unit among " +
+                           list(cls.units) +
+                           (cls.rule == UnitRule::listed_or_none ? " (or none)" : "") +
+                           ", got '" + e.unit + "'");
+      }
+      break;
+    case UnitRule::currency:
+      if (!is_currency_code(e.unit)) {
+        problems.push_back(prefix + "device class monetary needs an ISO 4217 currency code, got '" +
+                           e.unit + "'");
+      }
+      break;
+  }
+  if (!e.state_class.empty() && contains(kAnyStateClass, e.state_class) &&
+      !contains(cls.state_classes, e.state_class)) {
+    problems.push_back(prefix + "device class " + e.device_class + " allows state classes " +
+                       list(cls.state_classes) + ", got '" + e.state_class + "'");
+  }
+}
+
+void validate_not_numeric(const EntityInfo& e, const std::string& prefix,
+                          std::vector<std::string>& problems) {
+  const std::string platform(platform_name(e.platform));
+  if (!e.unit.empty()) {
+    problems.push_back(prefix + "a " + platform + " takes no unit, got '" + e.unit + "'");
+  }
+  if (!e.state_class.empty()) {
+    problems.push_back(prefix + "a " + platform + " takes no state class, got '" +
+                       e.state_class + "'");
+  }
+  if (e.display_precision) {
+    problems.push_back(prefix + "a " + platform + " takes no display precision");
+  }
+}
+
+}  // namespace
+
+Topics::Topics(TopicConfig config, std::string node)
+    : config_(std::move(config)), node_(std::move(node)) {
+  check_topic_part("base topic", config_.base);
+  check_topic_part("discovery prefix", config_.discovery_prefix);
+  if (node_.empty() || !std::all_of(node_.begin(), node_.end(), is_node_char)) {
+    throw std::invalid_argument("node id '" + node_ +
+                                "' must be non-empty and only [a-zA-Z0-9_-]");
+  }
+}
+
+std::string Topics::status() const { return join({config_.base, node_, "status"}); }
+
+std::string Topics::state(std::string_view entity_id) const {
+  return join({config_.base, node_, entity_id, "state"});
+}
+
+std::string Topics::availability(std::string_view entity_id) const {
+  return join({config_.base, node_, entity_id, "availability"});
+}
+
+std::string Topics::command(std::string_view entity_id) const {
+  return join({config_.base, node_, entity_id, "set"});
+}
+
+std::string Topics::discovery() const {
+  return join({config_.discovery_prefix, "device", node_, "config"});
+}
+
+std::string_view platform_name(Platform platform) {
+  switch (platform) {
+    case Platform::sensor:
+      return "sensor";
+    case Platform::binary_sensor:
+      return "binary_sensor";
+    case Platform::switch_:
+      return "switch";
+  }
+  return "sensor";
+}
+
+std::optional<Platform> parse_platform(std::string_view name) {
+  for (const Platform p : {Platform::sensor, Platform::binary_sensor, Platform::switch_}) {
+    if (platform_name(p) == name) {
+      return p;
+    }
+  }
+  return std::nullopt;
+}
+
+Message discovery_message(const DeviceInfo& device, const Topics& topics,
+                          const std::vector<EntityInfo>& entities) {
+  Json payload = Json::object();
+  payload["dev"] = device_json(device);
+  payload["o"] = origin_json(device);
+  Json components = Json::object();
+  for (const auto& entity : entities) {
+    components[entity.id] = component_json(topics, entity);
+  }
+  payload["cmps"] = std::move(components);
+  return config_message(topics, payload);
+}
+
+Message removal_message(const DeviceInfo& device, const Topics& topics,
+                        const std::vector<EntityInfo>& current,
+                        const std::vector<std::pair<std::string, Platform>>& removed) {
+  const auto find_current = [&](const std::string& id) {
+    return std::find_if(current.begin(), current.end(),
+                        [&](const EntityInfo& e) { return e.id == id; });
+  };
+  std::vector<std::pair<std::string, Platform>> removals;
+  for (const auto& item : removed) {
+    const auto it = find_current(item.first);
+    if (it != current.end() && it->platform == item.second) {
+      continue;
+    }
+    if (std::find(removals.begin(), removals.end(), item) == removals.end()) {
+      removals.push_back(item);
+    }
+  }
+  Json payload = Json::object();
+  payload["dev"] = device_json(device);
+  payload["o"] = origin_json(device);
+  Json components = Json::object();
+  for (const auto& entity : current) {
+    components[entity.id] = component_json(topics, entity);
+  }
+  // A removal replaces a current component of the same id on another platform.
+  for (const auto& [id, platform] : removals) {
+    components[id] = Json{{"p", platform_name(platform)}};
+  }
+  payload["cmps"] = std::move(components);
+  return config_message(topics, payload);
+}
+
+std::vector<std::string> validate_entity(const EntityInfo& e) {
+  std::vector<std::string> problems;
+  const std::string prefix = (e.id.empty() ? std::string("(no id)") : e.id) + ": ";
+  if (e.id.empty() || !std::all_of(e.id.begin(), e.id.end(), is_entity_id_char)) {
+    problems.push_back(prefix + "the id must be non-empty and only [a-z0-9_]");
+  }
+  if (e.name.empty()) {
+    problems.push_back(prefix + "the name must not be empty");
+  }
+  if (!e.icon.empty()) {
+    const auto colon = e.icon.find(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == e.icon.size()) {
+      problems.push_back(prefix + "the icon must read 'prefix:name' (e.g. mdi:thermometer), got '" +
+                         e.icon + "'");
+    }
+  }
+  if (e.display_precision && *e.display_precision < 0) {
+    problems.push_back(prefix + "the display precision must be >= 0");
+  }
+  if (e.interval.count() < 0) {
+    problems.push_back(prefix + "the interval must be >= 0");
+  }
+  switch (e.platform) {
+    case Platform::sensor:
+      validate_sensor(e, prefix, problems);
+      break;
+    case Platform::binary_sensor:
+      if (!e.device_class.empty() && !contains(kBinarySensorClasses, e.device_class)) {
+        problems.push_back(prefix + "unknown binary_sensor device class '" + e.device_class +
+                           "'");
+      }
+      validate_not_numeric(e, prefix, problems);
+      break;
+    case Platform::switch_:
+      if (!e.device_class.empty() && !contains(kSwitchClasses, e.device_class)) {
+        problems.push_back(prefix + "unknown switch device class '" + e.device_class +
+                           "' (expected outlet or switch)");
+      }
+      validate_not_numeric(e, prefix, problems);
+      if (!e.commandable) {
+        problems.push_back(prefix + "a switch must be commandable");
+      }
+      break;
+  }
+  if (e.commandable && e.platform != Platform::switch_) {
+    problems.push_back(prefix + "only a switch accepts commands");
+  }
+  return problems;
+}
+
+}  // namespace pimqttd::ha

@@ -1,0 +1,54 @@
+#include "pimqttd/sensors/sensor.hpp"
+
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <system_error>
+#include <type_traits>
+
+namespace pimqttd::sensors {
+namespace {
+
+constexpr double kFixedMin = 1e-6;
+constexpr double kFixedLimit = 1e21;
+
+std::string format_number(double value) {
+  if (!std::isfinite(value)) {
+    return "None";
+  }
+  if (value == 0.0) {
+    return "0";
+  }
+  // Shortest round-trip digits in fixed notation need at most 17 significant digits plus
+  // 21 integer digits or 6 leading fraction zeros, a sign and a point: 64 bytes are plenty.
+  std::array<char, 64> buffer{};
+  const double magnitude = std::fabs(value);
+  const auto result =
+      (magnitude >= kFixedMin && magnitude < kFixedLimit)
+          ? std::to_chars(buffer.data(), buffer.data() + buffer.size(), value,
+                          std::chars_format::fixed)
+          : std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  if (result.ec != std::errc{}) {
+    return "None";
+  }
+  return std::string(buffer.data(), result.ptr);
+}
+
+}  // namespace
+
+std::string format_value(const Value& value) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, double>) {
+          return format_number(v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return v ? "ON" : "OFF";
+        } else {
+          return v;
+        }
+      },
+      value);
+}
+
+}  // namespace pimqttd::sensors

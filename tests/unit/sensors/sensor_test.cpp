@@ -1,0 +1,80 @@
+#include "pimqttd/sensors/sensor.hpp"
+
+#include <gtest/gtest.h>
+
+#include <charconv>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace pimqttd::sensors {
+namespace {
+
+double parse(const std::string& text) {
+  double out = 0;
+  const auto result = std::from_chars(text.data(), text.data() + text.size(), out);
+  EXPECT_EQ(result.ec, std::errc{}) << text;
+  EXPECT_EQ(result.ptr, text.data() + text.size()) << text;
+  return out;
+}
+
+TEST(FormatValue, ShortestRoundTrip) {
+  EXPECT_EQ(format_value(0.1 + 0.2), "0.30000000000000004");
+  EXPECT_EQ(format_value(21.5), "21.5");
+  EXPECT_EQ(format_value(0.1), "0.1");
+  EXPECT_EQ(format_value(-12.25), "-12.25");
+  EXPECT_EQ(format_value(1.0 / 3.0), "0.3333333333333333");
+}
+
+TEST(FormatValue, IntegersWithoutFraction) {
+  EXPECT_EQ(format_value(42.0), "42");
+  EXPECT_EQ(format_value(-7.0), "-7");
+  EXPECT_EQ(format_value(1500000.0), "1500000");
+  EXPECT_EQ(format_value(9007199254740992.0), "9007199254740992");
+  EXPECT_EQ(format_value(1e20), "100000000000000000000");
+}
+
+TEST(FormatValue, ZeroHasNoSign) {
+  EXPECT_EQ(format_value(0.0), "0");
+  EXPECT_EQ(format_value(-0.0), "0");
+}
+
+TEST(FormatValue, ExponentOutsideDecimalRange) {
+  EXPECT_EQ(format_value(1e21), "1e+21");
+  EXPECT_EQ(format_value(-2.5e300), "-2.5e+300");
+  EXPECT_EQ(format_value(0.000001), "0.000001");
+  EXPECT_EQ(format_value(1e-7), "1e-07");
+  EXPECT_EQ(format_value(std::numeric_limits<double>::denorm_min()), "5e-324");
+  EXPECT_EQ(format_value(std::numeric_limits<double>::max()), "1.7976931348623157e+308");
+}
+
+TEST(FormatValue, NonFiniteIsHomeAssistantsUnknown) {
+  EXPECT_EQ(format_value(std::numeric_limits<double>::quiet_NaN()), "None");
+  EXPECT_EQ(format_value(std::numeric_limits<double>::infinity()), "None");
+  EXPECT_EQ(format_value(-std::numeric_limits<double>::infinity()), "None");
+}
+
+TEST(FormatValue, RoundTripsEveryMagnitude) {
+  const std::vector<double> values = {
+      0.1,     0.7,       1.1,      21.55,    99.99999, 123456.789, 1e-6,   9.99999e-7,
+      3.14159, 2.718281828459045, 1e15, 1e16, 123e18, 4.9e-324, 6.02214076e23, -0.015625};
+  for (const double v : values) {
+    const std::string text = format_value(v);
+    EXPECT_EQ(parse(text), v) << text;
+  }
+}
+
+TEST(FormatValue, Booleans) {
+  EXPECT_EQ(format_value(true), "ON");
+  EXPECT_EQ(format_value(false), "OFF");
+}
+
+TEST(FormatValue, TextAsIs) {
+  EXPECT_EQ(format_value(std::string("2024-05-01T12:00:00+00:00")), "2024-05-01T12:00:00+00:00");
+  EXPECT_EQ(format_value(std::string("")), "");
+  EXPECT_EQ(format_value(std::string("héllo 42.0")), "héllo 42.0");
+}
+
+}  // namespace
+}  // namespace pimqttd::sensors
