@@ -1,0 +1,127 @@
+#pragma once
+// Sensor entries of the configuration (`sensors[]`) and the registry of sensor types.
+//
+// Every entry has the common keys `type`, `name`, `id` and (for types that poll) `interval`;
+// everything else belongs to its type. A type is a `SensorType`: its name, its defaults and a
+// parse function that reads its own keys with an ObjectReader (config_reader.hpp) and returns an
+// immutable `SensorSettings` object. Adding a type (gpio_input, bme280...) means one new file that
+// defines its settings class and a `SensorType`, plus one line in `builtin_sensor_types()`
+// (src/app/sensor_config.cpp); config.cpp does not change.
+//
+// Entity ids: each sensor has an id (given, or its name slugified: "Living room" ->
+// "living_room"), and each of its entities an id derived from it (`<sensor id>_<metric>`, or the
+// sensor id alone for a single-entity sensor). Entity ids name MQTT topics and make up Home
+// Assistant unique ids, so they depend only on the configuration, never on its order, and two
+// entities with the same id are a configuration error.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pimqttd/app/config_reader.hpp"
+
+namespace pimqttd::app {
+
+struct SensorConfig;
+
+/// One thing Home Assistant will see (a sensor value, a binary sensor, a switch...).
+struct EntityConfig {
+  /// Unique within the device: [a-z0-9_], at most 64 + suffix characters.
+  std::string id;
+  /// Display name, without the device name (Home Assistant prefixes that).
+  std::string name;
+
+  friend bool operator==(const EntityConfig&, const EntityConfig&) = default;
+};
+
+/// The type-specific part of a sensor entry. Immutable once parsed; shared between copies of a
+/// Config.
+class SensorSettings {
+ public:
+  SensorSettings() = default;
+  SensorSettings(const SensorSettings&) = default;
+  SensorSettings& operator=(const SensorSettings&) = default;
+  virtual ~SensorSettings() = default;
+
+  /// The entities this sensor announces, ids already made unique within the sensor.
+  [[nodiscard]] virtual std::vector<EntityConfig> entities(const SensorConfig& sensor) const = 0;
+  /// Adds the type's own keys, every default filled in, to `object` (for --print-config).
+  virtual void to_json(Json& object) const = 0;
+};
+
+/// One entry of `sensors`.
+struct SensorConfig {
+  std::string type;
+  std::string name;
+  std::string id;
+  /// The polling interval (the type's default unless given); unset for types that do not poll.
+  std::optional<std::chrono::milliseconds> interval;
+  std::shared_ptr<const SensorSettings> settings;
+  /// settings->entities(*this), computed once at load.
+  std::vector<EntityConfig> entities;
+
+  /// The settings as the type's own class, or nullptr for another type.
+  template <class T>
+  [[nodiscard]] const T* settings_as() const noexcept {
+    return dynamic_cast<const T*>(settings.get());
+  }
+};
+
+/// What a type's parse function gets besides the reader.
+struct SensorParseContext {
+  /// The common keys, already read (type, name, id, interval).
+  const SensorConfig& sensor;
+  /// Relative paths in the configuration are relative to this directory (the config file's);
+  /// empty: left as written.
+  const std::filesystem::path& base_directory;
+
+  [[nodiscard]] std::filesystem::path resolve(const std::filesystem::path& path) const;
+};
+
+struct SensorType {
+  using Parse = std::function<std::shared_ptr<const SensorSettings>(ObjectReader& reader,
+                                                                    const SensorParseContext&)>;
+  /// The `type` string.
+  std::string name;
+  /// Used when the entry has no `name`; empty: `name` is required.
+  std::string default_name;
+  /// The type reads on a timer: it accepts `interval`, bounded and defaulted as below.
+  bool polls = true;
+  std::chrono::milliseconds default_interval{std::chrono::seconds{60}};
+  std::chrono::milliseconds min_interval{std::chrono::seconds{1}};
+  std::chrono::milliseconds max_interval{std::chrono::hours{24}};
+  /// Reads the type's own keys from the entry (the common ones are already declared) and
+  /// returns its settings. Records errors in reader.diagnostics(); never throws for bad input.
+  /// Entity ids that clash within the entry (two list items that slugify alike) are the type's
+  /// to report, on the item; clashes between entries are checked by the caller.
+  Parse parse;
+};
+
+/// Sensor types by name, in registration order.
+class SensorTypeRegistry {
+ public:
+  /// Throws std::logic_error when a type of that name is already registered.
+  void add(SensorType type);
+  [[nodiscard]] const SensorType* find(std::string_view name) const noexcept;
+  [[nodiscard]] std::vector<std::string> names() const;
+
+ private:
+  std::vector<SensorType> types_;
+};
+
+/// Every type this build knows.
+[[nodiscard]] const SensorTypeRegistry& builtin_sensor_types();
+
+/// Lower-case ASCII letters and digits kept, every other run of characters becomes one `_`,
+/// no `_` at either end: "Living room / CPU" -> "living_room_cpu". May return "".
+[[nodiscard]] std::string slugify(std::string_view text);
+
+/// An explicit sensor `id`: 1 to 64 characters from [a-z0-9_].
+[[nodiscard]] bool is_valid_sensor_id(std::string_view id) noexcept;
+
+}  // namespace pimqttd::app
