@@ -18,6 +18,7 @@
 #include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/mqtt/client.hpp"
+#include "pimqttd/mqtt/tls_transport.hpp"
 
 namespace {
 
@@ -29,13 +30,15 @@ struct Args {
   std::size_t size = 64;
   std::size_t inflight = 20;
   std::string topic = "bench/pimqttd";
+  /// TLS when set: the CA that signed the broker's certificate.
+  std::string tls_ca{};
 };
 
 [[noreturn]] void usage(const char* error) {
   std::fprintf(stderr,
                "pimqttd-bench: %s\n"
                "usage: pimqttd-bench --host H --port P --qos Q --count N --size BYTES "
-               "--inflight W [--topic T]\n",
+               "--inflight W [--topic T] [--tls-ca FILE]\n",
                error);
   std::exit(2);
 }
@@ -60,7 +63,7 @@ Args parse(int argc, char** argv) {
     else if (flag == "--size") args.size = static_cast<std::size_t>(number(value, "--size"));
     else if (flag == "--inflight") args.inflight = static_cast<std::size_t>(number(value, "--inflight"));
     else if (flag == "--topic") args.topic = value;
-    else if (flag == "--tls-ca") usage("--tls-ca: TLS is not supported yet");
+    else if (flag == "--tls-ca") args.tls_ca = value;
     else usage(fmt::format("unknown option '{}'", flag).c_str());
   }
   if (args.qos < 0 || args.qos > 2) usage("--qos must be 0, 1 or 2");
@@ -90,7 +93,20 @@ int main(int argc, char** argv) {
   options.session.inflight_window = args.inflight;
   // A small outbox is the back-pressure: the publisher adds messages only as room frees up.
   options.outbox_capacity = std::max<std::size_t>(2 * args.inflight, 256);
-  pimqttd::mqtt::Client client(loop, worker, options);
+  pimqttd::mqtt::TransportFactory make_transport;
+  if (!args.tls_ca.empty()) {
+    pimqttd::mqtt::TlsOptions tls;
+    tls.ca_file = args.tls_ca;
+    try {
+      (void)pimqttd::mqtt::TlsContext(tls);  // a bad file is a usage error, not a crash
+    } catch (const pimqttd::mqtt::TlsConfigError& error) {
+      usage(error.what());
+    }
+    make_transport = [&loop, &worker, tls] {
+      return std::make_unique<pimqttd::mqtt::TlsTransport>(loop, worker, tls);
+    };
+  }
+  pimqttd::mqtt::Client client(loop, worker, options, make_transport);
 
   const auto qos = static_cast<pimqttd::mqtt::QoS>(args.qos);
   std::uint64_t next = 0;

@@ -56,6 +56,10 @@ class Category final : public std::error_category {
       case Errc::connection_closed: return "connection closed by the peer";
       case Errc::handshake_failed: return "TLS handshake failed";
       case Errc::shutting_down: return "shutting down";
+      case Errc::certificate_verify_failed: return "TLS certificate verification failed";
+      case Errc::handshake_timeout: return "TLS handshake timed out";
+      case Errc::tls_error: return "TLS error";
+      case Errc::tls_config_failed: return "TLS certificate, key or CA files could not be loaded";
     }
     return "unknown pimqttd error " + std::to_string(value);
   }

@@ -58,6 +58,11 @@ enum class Errc {
   connection_closed,               ///< the peer closed the connection
   handshake_failed,                ///< TLS handshake failed (details logged)
   shutting_down,                   ///< the client is stopping
+  // -- TLS (details logged by the transport, once per connection attempt) --------------------
+  certificate_verify_failed = 250, ///< the broker's certificate did not verify
+  handshake_timeout,               ///< no TLS handshake within the connect timeout
+  tls_error,                       ///< a TLS protocol failure on an established connection
+  tls_config_failed,               ///< certificate, key or CA files could not be (re)loaded
 };
 
 /// The category of every Errc value; its name is "pimqttd".
