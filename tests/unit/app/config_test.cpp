@@ -47,7 +47,7 @@ std::string replace_all(std::string text, const std::string& from, const std::st
   return text;
 }
 
-fs::path examples_dir() { return fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "config"; }
+fs::path examples_dir() { return fs::path(PIMQTTD_SOURCE_DIR) / "config"; }
 
 // ---------------------------------------------------------------------------------------------
 // Every bad configuration, pinned to its exact messages. "{dir}" stands for a scratch directory
