@@ -1,49 +1,69 @@
-// pimqttd: command-line parsing and exit codes only.
-//
-// This early version runs the MQTT client on its own: it connects to a broker, subscribes to the
-// node's topics, publishes this machine's load and uptime as it goes, and prints every message
-// it receives back. The configuration file, sensors and Home Assistant discovery come next.
+// pimqttd: command-line parsing and exit codes only. Everything else lives in the app layer.
 
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
-#include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pimqttd/app/config.hpp"
+#include "pimqttd/app/daemon.hpp"
+#include "pimqttd/app/logging.hpp"
 #include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/worker.hpp"
-#include "pimqttd/mqtt/client.hpp"
+#include "pimqttd/mqtt/tls_transport.hpp"
 
 namespace {
 
-constexpr int kExitUsage = 64;  // EX_USAGE
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 64;   // EX_USAGE
+constexpr int kExitConfig = 78;  // EX_CONFIG
+constexpr const char* kDefaultConfig = "/etc/pimqttd/config.json";
+constexpr const char* kDefaultStateDirectory = "/var/lib/pimqttd";
+constexpr auto kOnceDeadline = std::chrono::seconds(5);
+constexpr auto kStopDeadline = std::chrono::seconds(2);
+
+enum class Mode { run, check_config, print_config, print_discovery, once };
 
 struct Args {
-  std::string host = "localhost";
-  std::uint16_t port = 1883;
-  std::string node;
-  int count = 0;  // readings to publish before exiting; 0 runs until SIGTERM/SIGINT
-  int interval_ms = 5000;
+  Mode mode = Mode::run;
+  std::string config = kDefaultConfig;
+  std::optional<std::string> log_level;
+  std::optional<std::string> state_directory;
 };
 
 void print_help() {
-  std::puts(
-      "usage: pimqttd [--host HOST] [--port PORT] [--node NAME] [--count N] [--interval MS]\n"
+  std::fputs(
+      "usage: pimqttd [--config FILE] [MODE] [--log-level LEVEL] [--state-dir DIR]\n"
       "\n"
-      "Connects to the MQTT broker at HOST:PORT (default localhost:1883), publishes this\n"
-      "machine's load average and uptime to pimqttd/NODE/<metric>/state every MS milliseconds\n"
-      "(default 5000), prints the messages it receives on pimqttd/NODE/#, and stops after N\n"
-      "readings (default: never; SIGTERM or SIGINT stop it cleanly).\n"
+      "Publishes this machine's sensors to Home Assistant over MQTT, as configured in FILE\n"
+      "(default /etc/pimqttd/config.json; see pimqttd.json(5)).\n"
       "\n"
-      "  --version   print the version and exit\n"
-      "  --help      print this help and exit");
+      "modes (default: run the daemon):\n"
+      "  --check-config     validate the configuration and exit (0, or 78 with every error)\n"
+      "  --print-config     print the effective configuration, defaults filled in, secrets hidden\n"
+      "  --print-discovery  print the Home Assistant discovery message it would publish\n"
+      "  --once             read every sensor once and print the readings as JSON (no MQTT)\n"
+      "options:\n"
+      "  --log-level LEVEL  trace, debug, info, warning, error, critical or off (overrides\n"
+      "                     logging.level)\n"
+      "  --state-dir DIR    where state is kept (default $STATE_DIRECTORY, else /var/lib/pimqttd)\n"
+      "  --version, --help\n"
+      "\n"
+      "exit status: 0 success, 1 runtime failure, 64 bad command line, 78 bad configuration\n",
+      stdout);
 }
 
 [[noreturn]] void usage_error(const std::string& message) {
@@ -51,120 +71,212 @@ void print_help() {
   std::exit(kExitUsage);
 }
 
-long number(std::string_view flag, const char* text, long min, long max) {
-  char* end = nullptr;
-  const long value = std::strtol(text, &end, 10);
-  if (end == text || *end != '\0' || value < min || value > max) {
-    usage_error(fmt::format("{} expects a number from {} to {}, got '{}'", flag, min, max, text));
-  }
-  return value;
-}
-
-std::string default_node() {
-  char name[256] = {};
-  ::gethostname(name, sizeof name - 1);
-  std::string node;
-  for (const char* p = name; *p != '\0'; ++p) {
-    const char c = *p;
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '-';
-    if (ok) node.push_back(c);
-  }
-  return node.empty() ? "pimqttd" : node;
-}
-
 Args parse(int argc, char** argv) {
   Args args;
+  bool mode_given = false;
+  auto set_mode = [&](Mode mode, std::string_view flag) {
+    if (mode_given) usage_error("only one mode at a time: " + std::string(flag));
+    mode_given = true;
+    args.mode = mode;
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string_view flag = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) usage_error(std::string(flag) + " needs a value");
+      return argv[++i];
+    };
     if (flag == "--help" || flag == "-h") {
       print_help();
-      std::exit(0);
-    }
-    if (flag == "--version") {
+      std::exit(kExitOk);
+    } else if (flag == "--version") {
       std::puts("pimqttd " PIMQTTD_VERSION);
-      std::exit(0);
+      std::exit(kExitOk);
+    } else if (flag == "--config" || flag == "-c") {
+      args.config = value();
+    } else if (flag == "--log-level") {
+      args.log_level = value();
+    } else if (flag == "--state-dir") {
+      args.state_directory = value();
+    } else if (flag == "--check-config") {
+      set_mode(Mode::check_config, flag);
+    } else if (flag == "--print-config") {
+      set_mode(Mode::print_config, flag);
+    } else if (flag == "--print-discovery") {
+      set_mode(Mode::print_discovery, flag);
+    } else if (flag == "--once") {
+      set_mode(Mode::once, flag);
+    } else {
+      usage_error("unknown option '" + std::string(flag) + "'");
     }
-    if (i + 1 >= argc) usage_error(fmt::format("unknown option or missing value: '{}'", flag));
-    const char* value = argv[++i];
-    if (flag == "--host") args.host = value;
-    else if (flag == "--port") args.port = static_cast<std::uint16_t>(number(flag, value, 1, 65535));
-    else if (flag == "--node") args.node = value;
-    else if (flag == "--count") args.count = static_cast<int>(number(flag, value, 0, 1'000'000));
-    else if (flag == "--interval") args.interval_ms = static_cast<int>(number(flag, value, 10, 3'600'000));
-    else usage_error(fmt::format("unknown option '{}'", flag));
   }
-  if (args.node.empty()) args.node = default_node();
   return args;
 }
 
-std::string first_word(const char* path) {
-  std::ifstream in(path);
-  std::string word;
-  in >> word;
-  return word;
+std::optional<pimqttd::app::LogLevel> parse_level(std::string_view text) {
+  using pimqttd::app::LogLevel;
+  for (LogLevel level : {LogLevel::trace, LogLevel::debug, LogLevel::info, LogLevel::warning,
+                         LogLevel::error, LogLevel::critical, LogLevel::off}) {
+    if (pimqttd::app::to_string(level) == text) return level;
+  }
+  return std::nullopt;
+}
+
+std::filesystem::path state_directory(const Args& args) {
+  if (args.state_directory) return *args.state_directory;
+  // systemd's StateDirectory= sets $STATE_DIRECTORY (a colon-separated list; ours has one).
+  if (const char* dir = std::getenv("STATE_DIRECTORY"); dir != nullptr && *dir != '\0') {
+    std::string_view text(dir);
+    return std::string(text.substr(0, text.find(':')));
+  }
+  return kDefaultStateDirectory;
+}
+
+/// --once: every sensor's first reading of every entity, as one JSON object.
+class Collector final : public pimqttd::sensors::SensorContext {
+ public:
+  Collector(pimqttd::core::EventLoop& loop, pimqttd::core::Worker& worker)
+      : loop_(loop), worker_(worker) {}
+  pimqttd::core::EventLoop& loop() override { return loop_; }
+  pimqttd::core::Worker& worker() override { return worker_; }
+  void publish(std::string_view entity_id, pimqttd::sensors::Value value) override {
+    readings_[std::string(entity_id)] = std::move(value);
+  }
+  void set_available(std::string_view entity_id, bool available) override {
+    if (!available) failed_[std::string(entity_id)] = true;
+  }
+  std::map<std::string, pimqttd::sensors::Value> readings_;
+  std::map<std::string, bool> failed_;
+
+ private:
+  pimqttd::core::EventLoop& loop_;
+  pimqttd::core::Worker& worker_;
+};
+
+int run_once(const pimqttd::app::Config& config) {
+  pimqttd::core::EventLoop loop;
+  pimqttd::core::Worker worker(loop);
+  Collector collector(loop, worker);
+  auto sensors = pimqttd::app::make_sensors(config);
+  std::size_t expected = 0;
+  for (auto& sensor : sensors) {
+    expected += sensor->entities().size();
+    sensor->start(collector);
+  }
+  const auto deadline = std::chrono::steady_clock::now() + kOnceDeadline;
+  while (collector.readings_.size() + collector.failed_.size() < expected &&
+         std::chrono::steady_clock::now() < deadline) {
+    loop.run_once(std::chrono::milliseconds(50));
+  }
+  for (auto& sensor : sensors) sensor->stop();
+
+  nlohmann::json out = nlohmann::json::object();
+  int missing = 0;
+  for (const auto& sensor : sensors) {
+    for (const auto& entity : sensor->entities()) {
+      auto found = collector.readings_.find(entity.id);
+      if (found == collector.readings_.end()) {
+        out[entity.id] = nullptr;
+        ++missing;
+        continue;
+      }
+      std::visit([&](const auto& v) { out[entity.id] = v; }, found->second);
+      if (!entity.unit.empty()) out[entity.id + "_unit"] = entity.unit;
+    }
+  }
+  std::cout << out.dump(2) << "\n";
+  if (missing > 0) {
+    std::fprintf(stderr, "pimqttd: %d entities gave no reading within %lld s\n", missing,
+                 static_cast<long long>(kOnceDeadline.count()));
+  }
+  return missing == 0 ? kExitOk : kExitFailure;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   const Args args = parse(argc, argv);
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  std::optional<pimqttd::app::LogLevel> level_override;
+  if (args.log_level) {
+    level_override = parse_level(*args.log_level);
+    if (!level_override) usage_error("unknown log level '" + *args.log_level + "'");
+  }
 
-  pimqttd::core::EventLoop loop;
-  pimqttd::core::Worker worker(loop);
-  const std::string base = "pimqttd/" + args.node;
+  pimqttd::app::LoadOptions load_options = pimqttd::app::LoadOptions::from_environment();
+  pimqttd::app::Config config;
+  try {
+    config = pimqttd::app::load_config(args.config, load_options);
+  } catch (const pimqttd::app::ConfigError& error) {
+    for (const std::string& line : error.errors()) std::fprintf(stderr, "%s\n", line.c_str());
+    std::fprintf(stderr, "pimqttd: %s: configuration invalid (%zu error%s)\n",
+                 args.config.c_str(), error.errors().size(), error.errors().size() == 1 ? "" : "s");
+    return kExitConfig;
+  }
+  pimqttd::app::setup_logging(level_override.value_or(config.logging.level));
 
-  pimqttd::mqtt::ClientOptions options;
-  options.endpoint.host = args.host;
-  options.endpoint.port = args.port;
-  options.session.client_id = "pimqttd-" + args.node;
-  options.session.will = pimqttd::mqtt::Will{base + "/status", "offline",
-                                             pimqttd::mqtt::QoS::at_least_once, true};
-  pimqttd::mqtt::Client client(loop, worker, options);
-
-  int published = 0;
-  int received = 0;
-  bool stopping = false;
-  auto stop = [&] {
-    if (stopping) return;
-    stopping = true;
-    client.publish(base + "/status", "offline", pimqttd::mqtt::QoS::at_least_once, true);
-    // Give the offline message a moment to be acknowledged, then disconnect.
-    loop.add_timer(std::chrono::milliseconds(500), [&] { client.stop([&] { loop.stop(); }); });
-  };
-
-  client.on_state_change([&](pimqttd::mqtt::ConnectionState state, std::error_code) {
-    if (state == pimqttd::mqtt::ConnectionState::connected) {
-      client.publish(base + "/status", "online", pimqttd::mqtt::QoS::at_least_once, true);
+  switch (args.mode) {
+    case Mode::check_config: {
+      for (const std::string& warning : config.warnings) {
+        std::fprintf(stderr, "warning: %s\n", warning.c_str());
+      }
+      std::size_t entities = 0;
+      for (const auto& sensor : config.sensors) entities += sensor.entities.size();
+      std::printf("%s: configuration valid: broker %s:%u, %zu sensors, %zu entities\n",
+                  args.config.c_str(), config.mqtt.host.c_str(), config.mqtt.port,
+                  config.sensors.size(), entities);
+      return kExitOk;
     }
-  });
-  client.subscribe(base + "/#", pimqttd::mqtt::QoS::at_least_once,
-                   [&](const pimqttd::mqtt::Publish& message) {
-                     ++received;
-                     std::printf("received %s %s\n", message.topic.c_str(),
-                                 message.payload.c_str());
-                     std::fflush(stdout);
-                     if (args.count > 0 && published >= args.count && !stopping &&
-                         message.topic == base + "/uptime/state") {
-                       stop();
-                     }
-                   });
-  loop.add_periodic(std::chrono::milliseconds(args.interval_ms), [&] {
-    if (stopping || (args.count > 0 && published >= args.count)) return;
-    ++published;
-    client.publish(base + "/load/state", first_word("/proc/loadavg"),
-                   pimqttd::mqtt::QoS::at_least_once, false, true);
-    client.publish(base + "/uptime/state", first_word("/proc/uptime"),
-                   pimqttd::mqtt::QoS::at_least_once, false, true);
-  });
-  loop.on_signal(SIGTERM, [&](const signalfd_siginfo&) { stop(); });
-  loop.on_signal(SIGINT, [&](const signalfd_siginfo&) { stop(); });
+    case Mode::print_config:
+      std::cout << pimqttd::app::to_json_text(config) << "\n";
+      return kExitOk;
+    case Mode::once:
+      return run_once(config);
+    case Mode::print_discovery:
+    case Mode::run:
+      break;
+  }
 
-  spdlog::info("pimqttd {}: publishing to {}/... on {}:{}", PIMQTTD_VERSION, base, args.host,
-               args.port);
-  client.start();
-  loop.run();
-  spdlog::info("pimqttd: stopped after {} readings, {} messages received", published, received);
-  return 0;
+  try {
+    pimqttd::core::EventLoop loop;
+    pimqttd::app::Daemon* running = nullptr;
+    bool stopping = false;
+    // Signals first: the worker thread must inherit them blocked.
+    auto stop = [&] {
+      if (stopping || running == nullptr) return;
+      stopping = true;
+      loop.add_timer(kStopDeadline, [&] {
+        spdlog::warn("pimqttd: clean stop took too long; exiting");
+        loop.stop();
+      });
+      running->stop([&] { loop.stop(); });
+    };
+    loop.on_signal(SIGTERM, [&](const signalfd_siginfo&) { stop(); });
+    loop.on_signal(SIGINT, [&](const signalfd_siginfo&) { stop(); });
+    loop.on_signal(SIGHUP, [&](const signalfd_siginfo&) {
+      if (running != nullptr && !stopping) running->reload();
+    });
+    pimqttd::core::Worker worker(loop);
+
+    pimqttd::app::DaemonOptions options;
+    options.config_file = args.config;
+    options.load_options = load_options;
+    options.state_directory = args.mode == Mode::run ? state_directory(args) : "";
+    pimqttd::app::Daemon daemon(loop, worker, std::move(config), options);
+    if (args.mode == Mode::print_discovery) {
+      const pimqttd::ha::Message message = daemon.discovery();
+      std::cout << message.topic << "\n"
+                << nlohmann::json::parse(message.payload).dump(2) << "\n";
+      return kExitOk;
+    }
+    running = &daemon;
+    daemon.start();
+    loop.run();
+    spdlog::info("pimqttd: stopped");
+    return kExitOk;
+  } catch (const pimqttd::mqtt::TlsConfigError& error) {
+    std::fprintf(stderr, "mqtt.tls: %s\n", error.what());
+    return kExitConfig;
+  } catch (const std::exception& error) {
+    spdlog::critical("pimqttd: {}", error.what());
+    return kExitFailure;
+  }
 }

@@ -192,7 +192,26 @@ std::vector<SystemEntity> SystemSensorConfig::system_entities(const SensorConfig
     add(wifi, SystemMetricKind::wifi_signal, "wifi_signal_" + slugify(name), name + " signal",
         name);
   }
-  add(throttled, SystemMetricKind::throttled, "throttled", "Throttling");
+  struct Flag {
+    SystemMetricKind now;
+    SystemMetricKind since_boot;
+    const char* id;
+    const char* name;
+  };
+  for (const Flag& flag : {
+           Flag{SystemMetricKind::under_voltage, SystemMetricKind::under_voltage_since_boot,
+                "under_voltage", "Under-voltage"},
+           Flag{SystemMetricKind::frequency_capped, SystemMetricKind::frequency_capped_since_boot,
+                "frequency_capped", "Frequency capped"},
+           Flag{SystemMetricKind::throttled, SystemMetricKind::throttled_since_boot, "throttled",
+                "Throttled"},
+           Flag{SystemMetricKind::soft_temperature_limit,
+                SystemMetricKind::soft_temperature_limit_since_boot, "soft_temperature_limit",
+                "Soft temperature limit"}}) {
+    add(throttled, flag.now, flag.id, flag.name);
+    add(throttled, flag.since_boot, std::string(flag.id) + "_since_boot",
+        std::string(flag.name) + " since boot");
+  }
   return out;
 }
 

@@ -104,10 +104,9 @@ void Client::stop(std::function<void()> done) {
   set_state(ConnectionState::stopping);
   session_.disconnect();
   flush();
-  if (transport_->pending_output() == 0) {
-    finish_stop();
-    return;
-  }
+  // Wait for the broker to close the connection after reading DISCONNECT. Closing first, with
+  // its acknowledgements unread, makes the kernel reset the connection, and a broker may then
+  // drop the DISCONNECT unread and publish the will.
   stop_timer_ = loop_.add_timer(options_.stop_timeout, [this] {
     stop_timer_ = 0;
     finish_stop();
@@ -211,8 +210,7 @@ void Client::on_transport_closed(std::error_code error) {
 
 void Client::on_transport_drained() {
   if (state_ == ConnectionState::stopping) {
-    finish_stop();
-    return;
+    return;  // DISCONNECT is out; the broker's close ends the stop
   }
   pump();
 }

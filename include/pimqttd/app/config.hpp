@@ -43,6 +43,7 @@ struct DeviceConfig {
   std::string id;
   /// Home Assistant's `suggested_area` for the device.
   std::optional<std::string> suggested_area;
+  friend bool operator==(const DeviceConfig&, const DeviceConfig&) = default;
 };
 
 enum class TlsVersion : std::uint8_t { v1_2, v1_3 };
@@ -68,6 +69,7 @@ struct TlsConfig {
   std::optional<TlsVersion> max_version;
   /// Name sent as SNI and verified against the certificate. Unset: mqtt.host.
   std::optional<std::string> server_name;
+  friend bool operator==(const TlsConfig&, const TlsConfig&) = default;
 };
 
 enum class PasswordSource : std::uint8_t { none, inline_value, file, credential };
@@ -95,6 +97,7 @@ struct MqttConfig {
   std::size_t outbox_size = 1000;
   TlsConfig tls;
   std::string base_topic = "pimqttd";
+  friend bool operator==(const MqttConfig&, const MqttConfig&) = default;
 };
 
 struct HomeAssistantConfig {
@@ -103,6 +106,7 @@ struct HomeAssistantConfig {
   std::string status_topic = "homeassistant/status";
   /// The re-announce waits a random delay from 0 to this.
   std::chrono::milliseconds reannounce_delay_max{std::chrono::seconds{5}};
+  friend bool operator==(const HomeAssistantConfig&, const HomeAssistantConfig&) = default;
 };
 
 enum class LogLevel : std::uint8_t { trace, debug, info, warning, error, critical, off };

@@ -24,7 +24,11 @@
 // | uptime | `uptime` | yes | |
 // | network | `network_<if>_rx`, `network_<if>_tx` per interface | no | `interfaces` (required) |
 // | wifi | `wifi_signal_<if>` per interface | no | `interfaces` (required) |
-// | throttled | `throttled` (the Raspberry Pi firmware's flags) | yes | |
+// | throttled | the flags below, each also `<flag>_since_boot` | yes | |
+//
+// The throttled metric's entities are the Raspberry Pi firmware's flags, in this order:
+// `under_voltage`, `frequency_capped`, `throttled`, `soft_temperature_limit`, each followed by
+// its `_since_boot` twin (the condition now, and whether it has occurred since boot).
 //
 // Whether a metric can be read on this machine (a thermal zone, the Pi firmware) is found out by
 // the sensor at start-up, not here; this layer only checks the configuration.
@@ -57,7 +61,14 @@ enum class SystemMetricKind : std::uint8_t {
   network_rx,
   network_tx,
   wifi_signal,
+  under_voltage,
+  under_voltage_since_boot,
+  frequency_capped,
+  frequency_capped_since_boot,
   throttled,
+  throttled_since_boot,
+  soft_temperature_limit,
+  soft_temperature_limit_since_boot,
 };
 
 /// One entity of a system sensor, with what it measures.

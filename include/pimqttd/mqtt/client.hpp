@@ -88,8 +88,10 @@ class Client {
 
   /// Starts connecting (once; later calls do nothing until stopped).
   void start();
-  /// Sends DISCONNECT if connected (so the broker does not publish the will), flushes it
-  /// (bounded by stop_timeout), closes, and runs `done`. Queued and in-flight messages are kept
+  /// Sends DISCONNECT if connected (so the broker does not publish the will), waits for the
+  /// broker to close the connection (bounded by stop_timeout: closing first, with unread bytes
+  /// from the broker, would make the kernel reset the connection and the broker could lose the
+  /// DISCONNECT), closes, and runs `done`. Queued and in-flight messages are kept
   /// in memory (a later start() resumes them).
   void stop(std::function<void()> done = {});
 

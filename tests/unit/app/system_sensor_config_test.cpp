@@ -72,8 +72,31 @@ TEST(SystemSensorConfig, Defaults) {
             (std::vector<std::string>{
                 "system_cpu_temperature", "system_cpu_usage", "system_load_1m", "system_load_5m",
                 "system_load_15m", "system_memory_used", "system_swap_used",
-                "system_disk_used_root", "system_uptime", "system_throttled"}));
+                "system_disk_used_root", "system_uptime", "system_under_voltage",
+                "system_under_voltage_since_boot", "system_frequency_capped",
+                "system_frequency_capped_since_boot", "system_throttled",
+                "system_throttled_since_boot", "system_soft_temperature_limit",
+                "system_soft_temperature_limit_since_boot"}));
   EXPECT_EQ(sensor.entities.front().name, "CPU temperature");
+
+  const auto entities = s->system_entities(sensor);
+  ASSERT_EQ(entities.size(), 17u);
+  const std::vector<std::pair<SystemMetricKind, std::string>> flags{
+      {SystemMetricKind::under_voltage, "Under-voltage"},
+      {SystemMetricKind::under_voltage_since_boot, "Under-voltage since boot"},
+      {SystemMetricKind::frequency_capped, "Frequency capped"},
+      {SystemMetricKind::frequency_capped_since_boot, "Frequency capped since boot"},
+      {SystemMetricKind::throttled, "Throttled"},
+      {SystemMetricKind::throttled_since_boot, "Throttled since boot"},
+      {SystemMetricKind::soft_temperature_limit, "Soft temperature limit"},
+      {SystemMetricKind::soft_temperature_limit_since_boot, "Soft temperature limit since boot"}};
+  for (std::size_t i = 0; i < flags.size(); ++i) {
+    const SystemEntity& entity = entities[9 + i];
+    EXPECT_EQ(entity.metric, flags[i].first) << i;
+    EXPECT_EQ(entity.entity.name, flags[i].second);
+    EXPECT_EQ(entity.subject, "");
+    EXPECT_EQ(entity.interval, seconds{60});
+  }
 }
 
 TEST(SystemSensorConfig, EveryMetricConfigured) {

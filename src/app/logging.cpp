@@ -1,0 +1,81 @@
+#include "pimqttd/app/logging.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+namespace pimqttd::app {
+namespace {
+
+spdlog::level::level_enum to_spdlog(LogLevel level) {
+  switch (level) {
+    case LogLevel::trace: return spdlog::level::trace;
+    case LogLevel::debug: return spdlog::level::debug;
+    case LogLevel::info: return spdlog::level::info;
+    case LogLevel::warning: return spdlog::level::warn;
+    case LogLevel::error: return spdlog::level::err;
+    case LogLevel::critical: return spdlog::level::critical;
+    case LogLevel::off: return spdlog::level::off;
+  }
+  return spdlog::level::info;
+}
+
+/// "%*" in the pattern: the sd-daemon priority prefix of the message's level.
+class PriorityPrefix final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& message, const std::tm&,
+              spdlog::memory_buf_t& out) override {
+    const char* prefix = "<6>";
+    switch (message.level) {
+      case spdlog::level::trace:
+      case spdlog::level::debug: prefix = "<7>"; break;
+      case spdlog::level::info: prefix = "<6>"; break;
+      case spdlog::level::warn: prefix = "<4>"; break;
+      case spdlog::level::err: prefix = "<3>"; break;
+      case spdlog::level::critical: prefix = "<2>"; break;
+      default: break;
+    }
+    out.append(prefix, prefix + 3);
+  }
+  [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<PriorityPrefix>();
+  }
+};
+
+}  // namespace
+
+bool stderr_is_journal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  struct stat info {};
+  if (::fstat(STDERR_FILENO, &info) < 0) return false;
+  const std::string expected =
+      std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+  return expected == stream;
+}
+
+void setup_logging(LogLevel level) {
+  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+  auto logger = std::make_shared<spdlog::logger>("pimqttd", sink);
+  if (stderr_is_journal()) {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<PriorityPrefix>('*').set_pattern("%*%v");
+    logger->set_formatter(std::move(formatter));
+  } else {
+    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  }
+  logger->set_level(to_spdlog(level));
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(std::move(logger));
+}
+
+void set_log_level(LogLevel level) { spdlog::set_level(to_spdlog(level)); }
+
+}  // namespace pimqttd::app

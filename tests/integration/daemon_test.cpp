@@ -1,0 +1,1005 @@
+// The pimqttd daemon as a real process against a real mosquitto on loopback: the discovery
+// payload field by field, states with exact values, the will after kill -9, the answer to Home
+// Assistant's birth message, reloads on SIGHUP (sensors removed, added, a broken file), the
+// removal of entities across a restart, a broker restart, a clean stop on SIGTERM; and the
+// command line (--check-config, --print-config, --print-discovery, --once, --version).
+//
+// Every daemon reads a fake /proc and /sys tree written by the test (the system sensor's `root`),
+// so that every state has an exact expected value. mosquitto_sub (support/mqtt_sub.hpp) is the
+// independent observer; the daemon's own log and mosquitto's log explain failures.
+
+#include "support/broker.hpp"
+#include "support/mqtt_sub.hpp"
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+#include "support/wait.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#ifndef PIMQTTD_BINARY
+#error "PIMQTTD_BINARY must name the daemon executable"
+#endif
+#ifndef PIMQTTD_VERSION
+#error "PIMQTTD_VERSION must give the project's version"
+#endif
+
+namespace pimqttd::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+constexpr auto kDeadline = 10s;
+constexpr const char* kNode = "testpi";
+constexpr const char* kClientId = "pimqttd-testpi";
+const std::string kStatus = "pimqttd/testpi/status";
+const std::string kDiscovery = "homeassistant/device/testpi/config";
+const std::string kBirth = "homeassistant/status";
+
+/// The daemon's own diagnostic entities, announced whatever the config.
+const std::vector<std::string> kDiagnostics = {"pimqttd_started", "pimqttd_reconnects",
+                                               "pimqttd_queued", "pimqttd_dropped",
+                                               "pimqttd_last_error"};
+
+std::string state_topic(const std::string& entity) { return "pimqttd/testpi/" + entity + "/state"; }
+std::string availability_topic(const std::string& entity) {
+  return "pimqttd/testpi/" + entity + "/availability";
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+/// Replaces `path` in one step (a temporary file renamed over it), so that the daemon never reads
+/// a half-written file.
+void write_text(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  const fs::path temporary = path.string() + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) throw std::runtime_error("cannot write " + temporary.string());
+  }
+  fs::rename(temporary, path);
+}
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t count = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+/// The lines of `text` that hold both `first` and, after it, `second`.
+std::size_t count_lines(const std::string& text, const std::string& first,
+                        const std::string& second) {
+  std::size_t count = 0;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    const auto at = line.find(first);
+    if (at != std::string::npos && line.find(second, at + first.size()) != std::string::npos) {
+      ++count;
+    }
+  }
+  return count;
+}
+
+/// The payloads received on `topic`, in order.
+std::vector<std::string> payloads(const Subscriber& subscriber, const std::string& topic) {
+  std::vector<std::string> out;
+  for (const auto& message : subscriber.lines()) {
+    if (message.topic == topic) out.push_back(message.payload);
+  }
+  return out;
+}
+
+/// Waits until at least `n` messages were received on `topic`.
+bool wait_on(const Subscriber& subscriber, const std::string& topic, std::size_t n,
+             std::chrono::milliseconds deadline = kDeadline) {
+  return wait_until([&] { return payloads(subscriber, topic).size() >= n; }, deadline, 10ms);
+}
+
+/// Waits until `payload` was received on `topic` at least `n` times.
+bool wait_for_payload(const Subscriber& subscriber, const std::string& topic,
+                      const std::string& payload, std::size_t n = 1,
+                      std::chrono::milliseconds deadline = kDeadline) {
+  return wait_until(
+      [&] {
+        const auto all = payloads(subscriber, topic);
+        return static_cast<std::size_t>(std::count(all.begin(), all.end(), payload)) >= n;
+      },
+      deadline, 10ms);
+}
+
+/// The discovery payloads received, parsed.
+std::vector<Json> discoveries(const Subscriber& subscriber) {
+  std::vector<Json> out;
+  for (const std::string& payload : payloads(subscriber, kDiscovery)) {
+    out.push_back(Json::parse(payload));
+  }
+  return out;
+}
+
+std::set<std::string> component_ids(const Json& discovery) {
+  std::set<std::string> ids;
+  for (const auto& [id, component] : discovery.at("cmps").items()) ids.insert(id);
+  return ids;
+}
+
+/// The component ids that are a removal: reduced to {"p": ...}.
+std::set<std::string> removed_ids(const Json& discovery) {
+  std::set<std::string> ids;
+  for (const auto& [id, component] : discovery.at("cmps").items()) {
+    if (component.size() == 1 && component.contains("p")) ids.insert(id);
+  }
+  return ids;
+}
+
+std::set<std::string> with_diagnostics(std::set<std::string> ids) {
+  ids.insert(kDiagnostics.begin(), kDiagnostics.end());
+  return ids;
+}
+
+// ---- the fake machine ---------------------------------------------------------------------------
+
+// Chosen so that every computed value is exact in binary floating point.
+constexpr const char* kLoadavg = "0.52 0.58 0.59 2/98 19362\n";
+constexpr const char* kMeminfo =
+    "MemTotal:        1000000 kB\n"
+    "MemFree:          100000 kB\n"
+    "MemAvailable:     250000 kB\n"
+    "Buffers:           10000 kB\n"
+    "Cached:           100000 kB\n"
+    "SwapCached:            0 kB\n"
+    "SwapTotal:        200000 kB\n"
+    "SwapFree:         150000 kB\n";
+// total 10000 ticks, idle + iowait 8500.
+constexpr const char* kStat1 =
+    "cpu  1000 0 500 8000 500 0 0 0 0 0\n"
+    "cpu0 1000 0 500 8000 500 0 0 0 0 0\n"
+    "intr 12345 0 0\n"
+    "ctxt 67890\n"
+    "btime 1700000000\n"
+    "processes 4242\n"
+    "procs_running 1\n"
+    "procs_blocked 0\n";
+// 1000 more ticks, 600 of them idle or iowait: 40 % busy.
+constexpr const char* kStat2 =
+    "cpu  1300 0 600 8500 600 0 0 0 0 0\n"
+    "cpu0 1300 0 600 8500 600 0 0 0 0 0\n"
+    "intr 12345 0 0\n"
+    "ctxt 67890\n"
+    "btime 1700000000\n"
+    "processes 4242\n"
+    "procs_running 1\n"
+    "procs_blocked 0\n";
+constexpr const char* kBootTime = "2023-11-14T22:13:20+00:00";
+constexpr const char* kThermal = "48312\n";
+// Under-voltage and throttled now, and both since boot.
+constexpr const char* kThrottled = "50005\n";
+
+void write_fake_system(const fs::path& root) {
+  write_text(root / "proc/loadavg", kLoadavg);
+  write_text(root / "proc/meminfo", kMeminfo);
+  write_text(root / "proc/stat", kStat1);
+  write_text(root / "proc/uptime", "12345.67 23456.78\n");
+  write_text(root / "sys/class/thermal/thermal_zone0/temp", kThermal);
+  write_text(root / "sys/class/thermal/thermal_zone0/type", "cpu-thermal\n");
+  write_text(root / "sys/devices/platform/soc/soc:firmware/get_throttled", kThrottled);
+}
+
+/// The entity ids of the throttled metric, with their state for kThrottled.
+const std::map<std::string, std::string>& throttled_states() {
+  static const std::map<std::string, std::string> states = {
+      {"under_voltage", "ON"},
+      {"under_voltage_since_boot", "ON"},
+      {"frequency_capped", "OFF"},
+      {"frequency_capped_since_boot", "OFF"},
+      {"throttled", "ON"},
+      {"throttled_since_boot", "ON"},
+      {"soft_temperature_limit", "OFF"},
+      {"soft_temperature_limit_since_boot", "OFF"}};
+  return states;
+}
+
+/// Every metric of a system sensor `id` on the fake tree (disk off: statvfs of a temporary
+/// directory has no exact value), with its expected state; cpu_usage only after kStat2.
+std::map<std::string, std::string> expected_states(const std::string& id) {
+  std::map<std::string, std::string> states = {
+      {id + "_cpu_temperature", "48.312"}, {id + "_cpu_usage", "40"},  {id + "_load_1m", "0.52"},
+      {id + "_load_5m", "0.58"},           {id + "_load_15m", "0.59"}, {id + "_memory_used", "75"},
+      {id + "_swap_used", "25"},           {id + "_uptime", kBootTime}};
+  for (const auto& [flag, state] : throttled_states()) states[id + "_" + flag] = state;
+  return states;
+}
+
+std::set<std::string> keys_of(const std::map<std::string, std::string>& map) {
+  std::set<std::string> keys;
+  for (const auto& [key, value] : map) keys.insert(key);
+  return keys;
+}
+
+// ---- running the daemon -------------------------------------------------------------------------
+
+struct CommandResult {
+  std::optional<ExitStatus> status;
+  std::string out;
+  std::string err;
+};
+
+class DaemonTestBase : public ::testing::Test {
+ protected:
+  DaemonTestBase() { write_fake_system(root()); }
+
+  [[nodiscard]] fs::path root() const { return dir_ / "root"; }
+  [[nodiscard]] fs::path state_dir() const { return dir_ / "state"; }
+  [[nodiscard]] fs::path config_path() const { return dir_ / "config.json"; }
+  [[nodiscard]] fs::path log_path() const { return dir_ / "daemon.log"; }
+  [[nodiscard]] std::string daemon_log() const { return read_text(log_path()); }
+
+  /// A system sensor entry on the fake tree: every metric but disk, polled every `interval`.
+  [[nodiscard]] Json system_sensor(const std::string& id, const std::string& interval = "1s",
+                                   Json metrics = Json::object()) const {
+    if (!metrics.contains("disk")) metrics["disk"] = false;
+    return Json{{"type", "system"},        {"id", id},
+                {"name", "System " + id},  {"interval", interval},
+                {"root", root().string()}, {"metrics", metrics}};
+  }
+
+  /// Only the load metric (three entities), as a small sensor for reload tests.
+  [[nodiscard]] Json load_sensor(const std::string& id, const std::string& interval = "1s") const {
+    return system_sensor(id, interval,
+                         Json{{"cpu_temperature", false},
+                              {"cpu_usage", false},
+                              {"load", true},
+                              {"memory", false},
+                              {"swap", false},
+                              {"uptime", false},
+                              {"throttled", false}});
+  }
+
+  [[nodiscard]] Json config(std::uint16_t port, Json sensors) const {
+    return Json{{"device", {{"id", kNode}, {"name", "Test Pi"}, {"suggested_area", "Lab"}}},
+                {"mqtt",
+                 {{"host", "127.0.0.1"},
+                  {"port", port},
+                  {"keep_alive", "5s"},
+                  {"connect_timeout", "2s"},
+                  {"backoff_initial", "100ms"},
+                  {"backoff_max", "1s"}}},
+                {"homeassistant", {{"reannounce_delay_max", "200ms"}}},
+                {"logging", {{"level", "debug"}}},
+                {"sensors", std::move(sensors)}};
+  }
+
+  void write_config(const Json& json) const { write_text(config_path(), json.dump(2) + "\n"); }
+
+  /// Starts the daemon on config_path() with its own state directory; its output goes to
+  /// log_path() (appended across starts).
+  [[nodiscard]] Process start_daemon() const {
+    ProcessOptions options;
+    options.stdout_path = log_path();
+    options.stderr_path = log_path();
+    options.append = true;
+    return Process(
+        {PIMQTTD_BINARY, "--config", config_path().string(), "--state-dir", state_dir().string()},
+        options);
+  }
+
+  /// Runs the binary to completion with `arguments`.
+  [[nodiscard]] CommandResult run(std::vector<std::string> arguments) const {
+    arguments.insert(arguments.begin(), PIMQTTD_BINARY);
+    ProcessOptions options;
+    options.stdout_path = dir_ / "cli.out";
+    options.stderr_path = dir_ / "cli.err";
+    CommandResult result;
+    result.status = run_process(std::move(arguments), kDeadline, options);
+    result.out = read_text(dir_ / "cli.out");
+    result.err = read_text(dir_ / "cli.err");
+    return result;
+  }
+
+  TempDir dir_{"pimqttd-daemon"};
+};
+
+class DaemonTest : public DaemonTestBase {
+ protected:
+  void SetUp() override { broker_.start(); }
+
+  /// A subscriber on every topic, subscribed.
+  [[nodiscard]] std::unique_ptr<Subscriber> subscribe(const std::string& topic = "#") const {
+    auto subscriber = std::make_unique<Subscriber>(
+        SubscriberOptions{.port = broker_.port(), .topic = topic, .qos = 1});
+    if (!subscriber->wait_subscribed(kDeadline)) {
+      ADD_FAILURE() << "mosquitto_sub did not subscribe to " << topic << ": "
+                    << read_text(subscriber->error_path());
+    }
+    return subscriber;
+  }
+
+  /// What a failing assertion should show.
+  [[nodiscard]] std::string logs() const {
+    return "\n--- daemon log:\n" + daemon_log() + "\n--- broker log (tail):\n" +
+           tail(broker_.log());
+  }
+
+  static std::string tail(const std::string& text, std::size_t lines = 40) {
+    std::size_t at = text.size();
+    for (std::size_t i = 0; i <= lines && at != std::string::npos && at > 0; ++i) {
+      at = text.rfind('\n', at - 1);
+    }
+    return at == std::string::npos ? text : text.substr(at + 1);
+  }
+
+  /// Publishes Home Assistant's birth message.
+  void publish_birth() const {
+    PublishOptions birth;
+    birth.port = broker_.port();
+    birth.topic = kBirth;
+    birth.payload = "online";
+    birth.qos = 1;
+    ASSERT_TRUE(mosquitto_pub(birth).success());
+  }
+
+  /// SIGTERM and a clean exit within the daemon's stop deadline.
+  void stop_daemon(Process& daemon) const {
+    daemon.signal(SIGTERM);
+    const auto status = daemon.wait_exit(5s);
+    ASSERT_TRUE(status.has_value()) << "still running 5 s after SIGTERM" << logs();
+    EXPECT_EQ(*status, ExitStatus::exited(0)) << logs();
+    EXPECT_NE(daemon_log().find("pimqttd: stopped"), std::string::npos) << logs();
+    // Under -DPIMQTTD_SANITIZE=ON the daemon reports here too.
+    EXPECT_EQ(daemon_log().find("Sanitizer"), std::string::npos) << logs();
+    EXPECT_EQ(daemon_log().find("runtime error"), std::string::npos) << logs();
+  }
+
+  Broker broker_;
+};
+
+// ---- discovery and states -----------------------------------------------------------------------
+
+TEST_F(DaemonTest, AnnouncesTheDeviceWithARetainedDiscoveryPayload) {
+  write_config(config(broker_.port(), Json::array({system_sensor("system")})));
+  auto daemon = start_daemon();
+  auto all = subscribe();
+  ASSERT_TRUE(wait_on(*all, kDiscovery, 1)) << logs();
+
+  // Retained: a subscriber that comes later gets the same payload at once.
+  auto late = subscribe(kDiscovery);
+  ASSERT_TRUE(late->wait_for_count(1, kDeadline)) << logs();
+  EXPECT_EQ(late->lines()[0].payload, payloads(*all, kDiscovery)[0]);
+  const Json discovery = Json::parse(late->lines()[0].payload);
+
+  const Json& dev = discovery.at("dev");
+  EXPECT_EQ(dev.at("ids"), Json::array({"pimqttd_testpi"}));
+  EXPECT_EQ(dev.at("name"), "Test Pi");
+  EXPECT_EQ(dev.at("sw"), PIMQTTD_VERSION);
+  EXPECT_EQ(dev.at("sa"), "Lab");
+  ASSERT_TRUE(dev.at("mf").is_string());
+  EXPECT_FALSE(dev.at("mf").get<std::string>().empty());
+  ASSERT_TRUE(dev.at("mdl").is_string());
+  EXPECT_FALSE(dev.at("mdl").get<std::string>().empty());
+  EXPECT_EQ(dev.size(), 6u) << dev.dump();
+  EXPECT_EQ(discovery.at("o"), (Json{{"name", "pimqttd"}, {"sw", PIMQTTD_VERSION}}));
+  EXPECT_EQ(discovery.size(), 3u) << discovery.dump();
+
+  const auto states = expected_states("system");
+  EXPECT_EQ(component_ids(discovery), with_diagnostics(keys_of(states))) << discovery.dump(2);
+
+  // What every component has.
+  for (const auto& [id, c] : discovery.at("cmps").items()) {
+    SCOPED_TRACE(id);
+    EXPECT_EQ(c.at("unique_id"), std::string(kNode) + "_" + id);
+    EXPECT_EQ(c.at("state_topic"), state_topic(id));
+    EXPECT_EQ(c.at("availability"),
+              Json::array({{{"topic", kStatus}}, {{"topic", availability_topic(id)}}}));
+    EXPECT_EQ(c.at("availability_mode"), "all");
+    EXPECT_EQ(c.at("entity_category"), "diagnostic");
+    EXPECT_EQ(c.at("qos"), 1);
+    EXPECT_FALSE(c.contains("command_topic"));
+    const std::string platform = c.at("p");
+    EXPECT_EQ(c.at("default_entity_id"), platform + ".testpi_" + id);
+  }
+
+  const Json& cmps = discovery.at("cmps");
+  EXPECT_EQ(
+      cmps.at("system_cpu_temperature"),
+      (Json{{"p", "sensor"},
+            {"unique_id", "testpi_system_cpu_temperature"},
+            {"default_entity_id", "sensor.testpi_system_cpu_temperature"},
+            {"name", "CPU temperature"},
+            {"state_topic", "pimqttd/testpi/system_cpu_temperature/state"},
+            {"availability",
+             Json::array({{{"topic", "pimqttd/testpi/status"}},
+                          {{"topic", "pimqttd/testpi/system_cpu_temperature/availability"}}})},
+            {"availability_mode", "all"},
+            {"device_class", "temperature"},
+            {"state_class", "measurement"},
+            {"unit_of_measurement", "°C"},
+            {"suggested_display_precision", 1},
+            {"entity_category", "diagnostic"},
+            {"expire_after", 3},
+            {"qos", 1}}))
+      << cmps.at("system_cpu_temperature").dump(2);
+
+  const Json& load = cmps.at("system_load_1m");
+  EXPECT_EQ(load.at("p"), "sensor");
+  EXPECT_EQ(load.at("state_class"), "measurement");
+  EXPECT_EQ(load.at("suggested_display_precision"), 2);
+  EXPECT_FALSE(load.contains("device_class"));
+  EXPECT_FALSE(load.contains("unit_of_measurement"));
+
+  for (const char* percent : {"system_memory_used", "system_swap_used", "system_cpu_usage"}) {
+    SCOPED_TRACE(percent);
+    EXPECT_EQ(cmps.at(percent).at("unit_of_measurement"), "%");
+    EXPECT_EQ(cmps.at(percent).at("state_class"), "measurement");
+    EXPECT_FALSE(cmps.at(percent).contains("device_class"));
+  }
+
+  const Json& uptime = cmps.at("system_uptime");
+  EXPECT_EQ(uptime.at("device_class"), "timestamp");
+  EXPECT_FALSE(uptime.contains("unit_of_measurement"));
+  EXPECT_FALSE(uptime.contains("state_class"));
+
+  const Json& under_voltage = cmps.at("system_under_voltage");
+  EXPECT_EQ(under_voltage.at("p"), "binary_sensor");
+  EXPECT_EQ(under_voltage.at("device_class"), "problem");
+  EXPECT_EQ(under_voltage.at("payload_on"), "ON");
+  EXPECT_EQ(under_voltage.at("payload_off"), "OFF");
+  EXPECT_EQ(under_voltage.at("expire_after"), 3);
+  EXPECT_EQ(under_voltage.at("default_entity_id"), "binary_sensor.testpi_system_under_voltage");
+
+  // The daemon's own health, polled every 60 s.
+  const Json& started = cmps.at("pimqttd_started");
+  EXPECT_EQ(started.at("p"), "sensor");
+  EXPECT_EQ(started.at("device_class"), "timestamp");
+  EXPECT_EQ(started.at("expire_after"), 180);
+  EXPECT_EQ(cmps.at("pimqttd_reconnects").at("state_class"), "total_increasing");
+  EXPECT_EQ(cmps.at("pimqttd_dropped").at("state_class"), "total_increasing");
+  EXPECT_EQ(cmps.at("pimqttd_queued").at("state_class"), "measurement");
+  EXPECT_EQ(cmps.at("pimqttd_last_error").at("name"), "Last error");
+
+  // Availability: the device's and every entity's, retained.
+  auto retained = subscribe("pimqttd/testpi/#");
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return payloads(*retained, kStatus) == std::vector<std::string>{"online"} &&
+               std::all_of(cmps.items().begin(), cmps.items().end(), [&](const auto& item) {
+                 return payloads(*retained, availability_topic(item.key())) ==
+                        std::vector<std::string>{"online"};
+               });
+      },
+      kDeadline))
+      << logs();
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+}
+
+TEST_F(DaemonTest, PublishesStatesWithTheFakeTreesValues) {
+  write_config(config(broker_.port(), Json::array({system_sensor("system")})));
+  auto all = subscribe();
+  auto daemon = start_daemon();
+
+  std::map<std::string, std::string> expected = expected_states("system");
+  const std::string cpu_usage = "system_cpu_usage";
+  const std::string cpu_usage_value = expected.at(cpu_usage);
+  expected.erase(cpu_usage);
+  for (const auto& [id, value] : expected) {
+    SCOPED_TRACE(id);
+    ASSERT_TRUE(wait_on(*all, state_topic(id), 1)) << logs();
+    EXPECT_EQ(payloads(*all, state_topic(id))[0], value);
+  }
+  // The daemon's diagnostics.
+  for (const std::string& id : kDiagnostics) {
+    ASSERT_TRUE(wait_on(*all, state_topic(id), 1)) << id << logs();
+  }
+  EXPECT_EQ(payloads(*all, state_topic("pimqttd_reconnects"))[0], "0");
+  EXPECT_EQ(payloads(*all, state_topic("pimqttd_dropped"))[0], "0");
+  EXPECT_EQ(payloads(*all, state_topic("pimqttd_last_error"))[0], "none");
+  EXPECT_TRUE(std::regex_match(payloads(*all, state_topic("pimqttd_started"))[0],
+                               std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00)")))
+      << payloads(*all, state_topic("pimqttd_started"))[0];
+
+  // cpu_usage needs a second sample with ticks in between.
+  EXPECT_TRUE(payloads(*all, state_topic(cpu_usage)).empty());
+  write_text(root() / "proc/stat", kStat2);
+  ASSERT_TRUE(wait_on(*all, state_topic(cpu_usage), 1)) << logs();
+  EXPECT_EQ(payloads(*all, state_topic(cpu_usage))[0], cpu_usage_value);
+
+  // Polled every second: a new load shows up.
+  write_text(root() / "proc/loadavg", "1.25 0.5 0.125 3/99 19400\n");
+  ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_1m"), "1.25")) << logs();
+  ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_5m"), "0.5")) << logs();
+  ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_15m"), "0.125")) << logs();
+
+  // A file that stops parsing makes its entities unavailable, and available again when it parses.
+  write_text(root() / "proc/loadavg", "garbage\n");
+  ASSERT_TRUE(wait_for_payload(*all, availability_topic("system_load_1m"), "offline")) << logs();
+  write_text(root() / "proc/loadavg", kLoadavg);
+  ASSERT_TRUE(wait_for_payload(*all, availability_topic("system_load_1m"), "online", 2)) << logs();
+  EXPECT_EQ(payloads(*all, availability_topic("system_load_1m")),
+            (std::vector<std::string>{"online", "offline", "online"}));
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+}
+
+// ---- availability: stop, crash ------------------------------------------------------------------
+
+TEST_F(DaemonTest, SigtermPublishesOfflineAndExitsZero) {
+  write_config(config(broker_.port(), Json::array({load_sensor("system")})));
+  auto status = subscribe("pimqttd/testpi/#");
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_for_payload(*status, kStatus, "online")) << logs();
+  ASSERT_TRUE(wait_on(*status, state_topic("system_load_1m"), 2)) << logs();
+
+  const auto signalled = Clock::now();
+  daemon.signal(SIGTERM);
+  const auto exit = daemon.wait_exit(2s);
+  const auto took = Clock::now() - signalled;
+  ASSERT_TRUE(exit.has_value()) << "still running 2 s after SIGTERM" << logs();
+  EXPECT_EQ(*exit, ExitStatus::exited(0)) << logs();
+  EXPECT_LT(took, 2s);
+
+  ASSERT_TRUE(wait_for_payload(*status, kStatus, "offline")) << logs();
+  EXPECT_EQ(payloads(*status, kStatus), (std::vector<std::string>{"online", "offline"}));
+  // A clean stop: the daemon published `offline` itself and said DISCONNECT (no will).
+  const std::string log = broker_.log();
+  EXPECT_NE(log.find("Received DISCONNECT from " + std::string(kClientId)), std::string::npos)
+      << logs();
+  // "offline" is 7 bytes, "online" 6.
+  EXPECT_EQ(count_lines(log, "Received PUBLISH from " + std::string(kClientId) + " (d0, q1, r1, m",
+                        "'" + kStatus + "', ... (7 bytes))"),
+            1u)
+      << logs();
+  EXPECT_NE(daemon_log().find("stopping"), std::string::npos) << logs();
+
+  auto late = subscribe(kStatus);
+  ASSERT_TRUE(late->wait_for_count(1, kDeadline));
+  EXPECT_EQ(late->lines()[0].payload, "offline");
+}
+
+// A SIGTERM that comes while the broker's acknowledgements are still unread (right after
+// connect): the client must wait for the broker to close after DISCONNECT, or the kernel resets
+// the connection and the broker may publish the will, a clean stop that looks like a crash.
+TEST_F(DaemonTest, SigtermRightAfterConnectStillDisconnectsCleanly) {
+  write_config(config(broker_.port(), Json::array({load_sensor("system")})));
+  auto status = subscribe(kStatus);
+  constexpr std::size_t kStops = 10;
+  for (std::size_t i = 1; i <= kStops; ++i) {
+    auto daemon = start_daemon();
+    ASSERT_TRUE(wait_for_payload(*status, kStatus, "online", i)) << logs();
+    ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+    ASSERT_TRUE(wait_for_payload(*status, kStatus, "offline", i)) << logs();
+  }
+  EXPECT_EQ(count_of(broker_.log(), "Received DISCONNECT from " + std::string(kClientId)), kStops)
+      << logs();
+  // Only the daemon's own `offline` each time, never the will's as well.
+  EXPECT_EQ(payloads(*status, kStatus).size(), 2 * kStops);
+}
+
+TEST_F(DaemonTest, KillNineMakesTheWillArrive) {
+  write_config(config(broker_.port(), Json::array({load_sensor("system")})));
+  auto status = subscribe(kStatus);
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_for_payload(*status, kStatus, "online")) << logs();
+
+  EXPECT_EQ(daemon.kill(), ExitStatus::killed_by(SIGKILL));
+  ASSERT_TRUE(wait_for_payload(*status, kStatus, "offline")) << logs();
+  EXPECT_EQ(payloads(*status, kStatus), (std::vector<std::string>{"online", "offline"}));
+  EXPECT_EQ(broker_.log().find("Received DISCONNECT from " + std::string(kClientId)),
+            std::string::npos)
+      << logs();
+
+  auto late = subscribe(kStatus);
+  ASSERT_TRUE(late->wait_for_count(1, kDeadline));
+  EXPECT_EQ(late->lines()[0].payload, "offline");
+}
+
+// ---- Home Assistant's birth message -------------------------------------------------------------
+
+TEST_F(DaemonTest, BirthMessageBringsDiscoveryAndStatesBack) {
+  // Polled once an hour: every state after the first comes from a re-announce.
+  write_config(config(broker_.port(), Json::array({load_sensor("system", "1h")})));
+  auto all = subscribe();
+  auto daemon = start_daemon();
+
+  const std::vector<std::string> entities = {
+      "system_load_1m",     "system_load_5m", "system_load_15m", "pimqttd_started",
+      "pimqttd_reconnects", "pimqttd_queued", "pimqttd_dropped", "pimqttd_last_error"};
+  for (const std::string& id : entities) {
+    ASSERT_TRUE(wait_on(*all, state_topic(id), 1)) << id << logs();
+  }
+  EXPECT_EQ(payloads(*all, kDiscovery).size(), 1u);
+  EXPECT_EQ(payloads(*all, kStatus), std::vector<std::string>{"online"});
+
+  const auto born = Clock::now();
+  publish_birth();
+  ASSERT_TRUE(wait_on(*all, kDiscovery, 2)) << logs();
+  // Within the random delay (at most 200 ms), with room for a slow machine.
+  EXPECT_LT(Clock::now() - born, 200ms + 1500ms);
+  for (const std::string& id : entities) {
+    ASSERT_TRUE(wait_on(*all, state_topic(id), 2)) << id << logs();
+  }
+  EXPECT_EQ(payloads(*all, kDiscovery)[1], payloads(*all, kDiscovery)[0]);
+  EXPECT_EQ(payloads(*all, kStatus), (std::vector<std::string>{"online", "online"}));
+  EXPECT_EQ(payloads(*all, availability_topic("system_load_1m")),
+            (std::vector<std::string>{"online", "online"}));
+  EXPECT_EQ(payloads(*all, state_topic("system_load_1m")),
+            (std::vector<std::string>{"0.52", "0.52"}));
+  EXPECT_NE(daemon_log().find("Home Assistant came online"), std::string::npos) << logs();
+
+  // States are not retained: a new subscriber gets none before its own probe (which the broker
+  // delivers after the retained messages of the topics subscribed before it).
+  auto late = subscribe("pimqttd/testpi/+/state");
+  EXPECT_TRUE(late->lines().empty()) << late->lines()[0].topic;
+
+  // Announced again, every time.
+  publish_birth();
+  ASSERT_TRUE(wait_on(*all, kDiscovery, 3)) << logs();
+  for (const std::string& id : entities) {
+    ASSERT_TRUE(wait_on(*all, state_topic(id), 3)) << id << logs();
+  }
+  EXPECT_EQ(payloads(*all, kDiscovery).size(), 3u);
+  EXPECT_EQ(payloads(*all, state_topic("system_load_1m")).size(), 3u);
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+}
+
+// ---- reload -------------------------------------------------------------------------------------
+
+TEST_F(DaemonTest, SighupRemovesAndAddsSensors) {
+  write_config(config(broker_.port(), Json::array({load_sensor("sys_a"), load_sensor("sys_b")})));
+  auto all = subscribe();
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_on(*all, state_topic("sys_b_load_1m"), 1)) << logs();
+  const std::set<std::string> a = {"sys_a_load_1m", "sys_a_load_5m", "sys_a_load_15m"};
+  const std::set<std::string> b = {"sys_b_load_1m", "sys_b_load_5m", "sys_b_load_15m"};
+  const std::set<std::string> c = {"sys_c_load_1m", "sys_c_load_5m", "sys_c_load_15m"};
+  auto both = a;
+  both.insert(b.begin(), b.end());
+  ASSERT_EQ(discoveries(*all).size(), 1u);
+  EXPECT_EQ(component_ids(discoveries(*all)[0]), with_diagnostics(both));
+
+  // B removed: first a message that reduces B's components to their platform, then the discovery
+  // without them.
+  write_config(config(broker_.port(), Json::array({load_sensor("sys_a")})));
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_on(*all, kDiscovery, 3)) << logs();
+  {
+    const auto messages = discoveries(*all);
+    const Json& removal = messages[1];
+    EXPECT_EQ(component_ids(removal), with_diagnostics(both)) << removal.dump(2);
+    EXPECT_EQ(removed_ids(removal), b) << removal.dump(2);
+    for (const std::string& id : b) EXPECT_EQ(removal.at("cmps").at(id), (Json{{"p", "sensor"}}));
+    EXPECT_EQ(removal.at("cmps").at("sys_a_load_1m"), messages[0].at("cmps").at("sys_a_load_1m"));
+    EXPECT_EQ(removal.at("dev"), messages[0].at("dev"));
+    const Json& after = messages[2];
+    EXPECT_EQ(component_ids(after), with_diagnostics(a)) << after.dump(2);
+    EXPECT_TRUE(removed_ids(after).empty());
+  }
+  // The retained config is the current one.
+  {
+    auto late = subscribe(kDiscovery);
+    ASSERT_TRUE(late->wait_for_count(1, kDeadline));
+    EXPECT_EQ(component_ids(Json::parse(late->lines()[0].payload)), with_diagnostics(a));
+  }
+  EXPECT_NE(daemon_log().find("removing 3 entities no longer configured"), std::string::npos)
+      << logs();
+
+  // C added: its components appear, nothing is removed.
+  const std::size_t b_states = payloads(*all, state_topic("sys_b_load_1m")).size();
+  write_config(config(broker_.port(), Json::array({load_sensor("sys_a"), load_sensor("sys_c")})));
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_on(*all, kDiscovery, 4)) << logs();
+  {
+    const Json added = discoveries(*all)[3];
+    auto ac = a;
+    ac.insert(c.begin(), c.end());
+    EXPECT_EQ(component_ids(added), with_diagnostics(ac)) << added.dump(2);
+    EXPECT_TRUE(removed_ids(added).empty()) << added.dump(2);
+    EXPECT_EQ(added.at("cmps").at("sys_c_load_1m").at("unique_id"), "testpi_sys_c_load_1m");
+  }
+  ASSERT_TRUE(wait_for_payload(*all, state_topic("sys_c_load_1m"), "0.52")) << logs();
+  ASSERT_TRUE(wait_on(*all, availability_topic("sys_c_load_1m"), 1)) << logs();
+  // Two more polls of A, and nothing more from B or a second announce.
+  const std::size_t a_states = payloads(*all, state_topic("sys_a_load_1m")).size();
+  ASSERT_TRUE(wait_on(*all, state_topic("sys_a_load_1m"), a_states + 2)) << logs();
+  EXPECT_EQ(payloads(*all, state_topic("sys_b_load_1m")).size(), b_states);
+  EXPECT_EQ(payloads(*all, kDiscovery).size(), 4u);
+  EXPECT_TRUE(daemon.running());
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+}
+
+TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOneRunning) {
+  write_config(config(broker_.port(), Json::array({load_sensor("sys_a")})));
+  auto all = subscribe();
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_on(*all, state_topic("sys_a_load_1m"), 1)) << logs();
+  const std::string announced = payloads(*all, kDiscovery).at(0);
+
+  write_text(config_path(), "{\n  \"mqtt\": {\"host\" \"127.0.0.1\"}\n}\n");
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] {
+        return daemon_log().find("still running with the previous configuration") !=
+               std::string::npos;
+      },
+      kDeadline))
+      << logs();
+  const std::string log = daemon_log();
+  EXPECT_NE(log.find("reload: " + config_path().string() + ":2:"), std::string::npos) << logs();
+  EXPECT_NE(log.find("syntax error"), std::string::npos) << logs();
+
+  // Still publishing states...
+  const std::size_t before = payloads(*all, state_topic("sys_a_load_1m")).size();
+  ASSERT_TRUE(wait_on(*all, state_topic("sys_a_load_1m"), before + 2)) << logs();
+  EXPECT_TRUE(daemon.running());
+  // ...and still answering Home Assistant, with the same device.
+  publish_birth();
+  ASSERT_TRUE(wait_on(*all, kDiscovery, 2)) << logs();
+  EXPECT_EQ(payloads(*all, kDiscovery)[1], announced);
+
+  // A config with validation errors is kept out the same way, every error logged.
+  Json invalid = config(broker_.port(), Json::array({load_sensor("sys_a")}));
+  invalid["mqtt"]["port"] = 0;
+  invalid["logging"]["level"] = "loud";
+  write_config(invalid);
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(wait_until(
+      [&] { return count_of(daemon_log(), "still running with the previous configuration") == 2; },
+      kDeadline))
+      << logs();
+  EXPECT_NE(daemon_log().find("reload: mqtt.port: expected an integer from 1 to 65535, found 0"),
+            std::string::npos)
+      << logs();
+  EXPECT_NE(daemon_log().find("reload: logging.level: expected one of"), std::string::npos)
+      << logs();
+  const std::size_t later = payloads(*all, state_topic("sys_a_load_1m")).size();
+  ASSERT_TRUE(wait_on(*all, state_topic("sys_a_load_1m"), later + 1)) << logs();
+  EXPECT_EQ(payloads(*all, kDiscovery).size(), 2u);
+
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+}
+
+// ---- state across restarts ----------------------------------------------------------------------
+
+TEST_F(DaemonTest, RemovalOfAnEntitySurvivesARestart) {
+  write_config(config(broker_.port(), Json::array({load_sensor("sys_a"), load_sensor("sys_b")})));
+  {
+    auto all = subscribe();
+    auto daemon = start_daemon();
+    ASSERT_TRUE(wait_on(*all, state_topic("sys_b_load_1m"), 1)) << logs();
+    ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+  }
+
+  write_config(config(broker_.port(), Json::array({load_sensor("sys_a")})));
+  // One subscriber sees the retained messages of the first run first, then the second run's in
+  // the order the daemon published them.
+  auto second_run = subscribe();
+  ASSERT_TRUE(wait_for_payload(*second_run, kStatus, "offline")) << logs();
+  auto daemon = start_daemon();
+  ASSERT_TRUE(wait_for_payload(*second_run, kStatus, "online")) << logs();
+  const auto messages = discoveries(*second_run);
+  ASSERT_EQ(messages.size(), 3u) << logs();
+  const std::set<std::string> a = {"sys_a_load_1m", "sys_a_load_5m", "sys_a_load_15m"};
+  const std::set<std::string> b = {"sys_b_load_1m", "sys_b_load_5m", "sys_b_load_15m"};
+  EXPECT_TRUE(removed_ids(messages[0]).empty());  // the first run's, retained
+  EXPECT_EQ(removed_ids(messages[1]), b) << messages[1].dump(2);
+  EXPECT_EQ(component_ids(messages[2]), with_diagnostics(a)) << messages[2].dump(2);
+  EXPECT_TRUE(removed_ids(messages[2]).empty());
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+
+  // The removal is done: a third run removes nothing.
+  auto third_run = subscribe();
+  ASSERT_TRUE(wait_for_payload(*third_run, kStatus, "offline")) << logs();
+  daemon = start_daemon();
+  ASSERT_TRUE(wait_for_payload(*third_run, kStatus, "online")) << logs();
+  const auto third = discoveries(*third_run);
+  ASSERT_EQ(third.size(), 2u) << logs();
+  EXPECT_EQ(component_ids(third[1]), with_diagnostics(a)) << third[1].dump(2);
+  EXPECT_TRUE(removed_ids(third[1]).empty()) << third[1].dump(2);
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+}
+
+TEST_F(DaemonTest, ReconnectsAndAnnouncesAgainAfterTheBrokerRestarts) {
+  write_config(config(broker_.port(), Json::array({load_sensor("system")})));
+  auto daemon = start_daemon();
+  {
+    auto all = subscribe();
+    ASSERT_TRUE(wait_on(*all, state_topic("system_load_1m"), 1)) << logs();
+    ASSERT_TRUE(wait_on(*all, kDiscovery, 1)) << logs();
+    all->stop();
+  }
+  // Without persistence the restarted broker has no retained message left: what a new
+  // subscriber gets is what the daemon published after it reconnected.
+  broker_.restart();
+  auto all = subscribe();
+  ASSERT_TRUE(wait_on(*all, kDiscovery, 1)) << logs();
+  ASSERT_TRUE(wait_for_payload(*all, kStatus, "online")) << logs();
+  ASSERT_TRUE(wait_for_payload(*all, availability_topic("system_load_1m"), "online")) << logs();
+  ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_1m"), "0.52")) << logs();
+  ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_15m"), "0.59")) << logs();
+  EXPECT_EQ(component_ids(discoveries(*all)[0]),
+            with_diagnostics({"system_load_1m", "system_load_5m", "system_load_15m"}));
+  EXPECT_EQ(count_of(broker_.log(), " as " + std::string(kClientId) + " "), 2u) << logs();
+  EXPECT_TRUE(daemon.running());
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+}
+
+// ---- the command line ---------------------------------------------------------------------------
+
+using DaemonCommandLineTest = DaemonTestBase;
+
+TEST_F(DaemonCommandLineTest, CheckConfigAcceptsAValidFile) {
+  write_config(config(1883, Json::array({load_sensor("sys_a"), system_sensor("system")})));
+  const auto result = run({"--config", config_path().string(), "--check-config"});
+  ASSERT_TRUE(result.status);
+  EXPECT_EQ(*result.status, ExitStatus::exited(0)) << result.err;
+  // The entities the config names (whether this machine has them is found out at start-up).
+  EXPECT_EQ(result.out, config_path().string() +
+                            ": configuration valid: broker 127.0.0.1:1883, 2 sensors, " +
+                            std::to_string(3 + expected_states("system").size()) + " entities\n");
+  EXPECT_EQ(result.err, "");
+}
+
+TEST_F(DaemonCommandLineTest, CheckConfigPrintsEveryErrorAndExits78) {
+  write_text(config_path(), R"({
+  "sensors": [{"type": "system", "intervall": 30}],
+  "logging": {"level": "loud"},
+  "mqtt": {"port": 0, "host": "broker"}
+}
+)");
+  const auto result = run({"--config", config_path().string(), "--check-config"});
+  ASSERT_TRUE(result.status);
+  EXPECT_EQ(*result.status, ExitStatus::exited(78));
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err,
+            "sensors[0].intervall: unknown key, did you mean 'interval'?\n"
+            "logging.level: expected one of \"trace\", \"debug\", \"info\", \"warning\", "
+            "\"error\", \"critical\", \"off\", found \"loud\"\n"
+            "mqtt.port: expected an integer from 1 to 65535, found 0\n"
+            "pimqttd: " +
+                config_path().string() + ": configuration invalid (3 errors)\n");
+
+  // Running it is refused the same way, before anything connects.
+  const auto daemon = run({"--config", config_path().string()});
+  ASSERT_TRUE(daemon.status);
+  EXPECT_EQ(*daemon.status, ExitStatus::exited(78));
+  EXPECT_EQ(daemon.err, result.err);
+}
+
+TEST_F(DaemonCommandLineTest, MissingConfigFileExits78) {
+  const fs::path missing = dir_ / "nowhere.json";
+  const auto result = run({"--config", missing.string(), "--check-config"});
+  ASSERT_TRUE(result.status);
+  EXPECT_EQ(*result.status, ExitStatus::exited(78));
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, missing.string() + ": cannot read: No such file or directory\npimqttd: " +
+                            missing.string() + ": configuration invalid (1 error)\n");
+}
+
+TEST_F(DaemonCommandLineTest, UnknownOptionExits64) {
+  const auto result = run({"--frobnicate"});
+  ASSERT_TRUE(result.status);
+  EXPECT_EQ(*result.status, ExitStatus::exited(64));
+  EXPECT_EQ(result.out, "");
+  EXPECT_EQ(result.err, "pimqttd: unknown option '--frobnicate' (see --help)\n");
+
+  const auto two_modes = run({"--once", "--check-config"});
+  ASSERT_TRUE(two_modes.status);
+  EXPECT_EQ(*two_modes.status, ExitStatus::exited(64));
+  EXPECT_EQ(two_modes.err, "pimqttd: only one mode at a time: --check-config (see --help)\n");
+
+  const auto no_value = run({"--config"});
+  ASSERT_TRUE(no_value.status);
+  EXPECT_EQ(*no_value.status, ExitStatus::exited(64));
+  EXPECT_EQ(no_value.err, "pimqttd: --config needs a value (see --help)\n");
+}
+
+TEST_F(DaemonCommandLineTest, PrintConfigHidesTheInlinePassword) {
+  Json json = config(1884, Json::array({load_sensor("sys_a")}));
+  json["mqtt"]["username"] = "pi";
+  json["mqtt"]["password"] = "hunter2-secret";
+  write_config(json);
+  const auto result = run({"--config", config_path().string(), "--print-config"});
+  ASSERT_TRUE(result.status);
+  EXPECT_EQ(*result.status, ExitStatus::exited(0)) << result.err;
+  EXPECT_EQ(result.out.find("hunter2"), std::string::npos) << result.out;
+  EXPECT_EQ(result.err.find("hunter2"), std::string::npos) << result.err;
+  const Json printed = Json::parse(result.out);
+  EXPECT_EQ(printed.at("mqtt").at("password"), "***");
+  EXPECT_EQ(printed.at("mqtt").at("username"), "pi");
+  EXPECT_EQ(printed.at("mqtt").at("port"), 1884);
+  EXPECT_EQ(printed.at("mqtt").at("client_id"), "pimqttd-testpi");  // a default filled in
+  EXPECT_EQ(printed.at("device").at("id"), kNode);
+  EXPECT_EQ(printed.at("sensors").at(0).at("id"), "sys_a");
+  EXPECT_EQ(printed.at("sensors").at(0).at("root"), root().string());
+}
+
+TEST_F(DaemonCommandLineTest, PrintDiscoveryPrintsTheTopicAndThePayload) {
+  write_config(config(1883, Json::array({system_sensor("system")})));
+  const auto result = run({"--config", config_path().string(), "--print-discovery"});
+  ASSERT_TRUE(result.status);
+  EXPECT_EQ(*result.status, ExitStatus::exited(0)) << result.err;
+  const auto newline = result.out.find('\n');
+  ASSERT_NE(newline, std::string::npos) << result.out;
+  EXPECT_EQ(result.out.substr(0, newline), kDiscovery);
+  const Json discovery = Json::parse(result.out.substr(newline + 1));
+  EXPECT_EQ(discovery.at("dev").at("ids"), Json::array({"pimqttd_testpi"}));
+  EXPECT_EQ(component_ids(discovery), with_diagnostics(keys_of(expected_states("system"))));
+  EXPECT_EQ(discovery.at("cmps").at("system_memory_used").at("state_topic"),
+            state_topic("system_memory_used"));
+
+  // Metrics this machine does not have are left out: no swap, no Raspberry Pi firmware.
+  write_text(root() / "proc/meminfo",
+             "MemTotal: 1000000 kB\nMemAvailable: 250000 kB\nSwapTotal: 0 kB\nSwapFree: 0 kB\n");
+  fs::remove(root() / "sys/devices/platform/soc/soc:firmware/get_throttled");
+  const auto probed = run({"--config", config_path().string(), "--print-discovery"});
+  ASSERT_TRUE(probed.status);
+  EXPECT_EQ(*probed.status, ExitStatus::exited(0)) << probed.err;
+  const Json smaller = Json::parse(probed.out.substr(probed.out.find('\n') + 1));
+  EXPECT_EQ(component_ids(smaller),
+            with_diagnostics({"system_cpu_temperature", "system_cpu_usage", "system_load_1m",
+                              "system_load_5m", "system_load_15m", "system_memory_used",
+                              "system_uptime"}));
+}
+
+TEST_F(DaemonCommandLineTest, OncePrintsTheFakeTreesReadings) {
+  // cpu_usage needs two different samples of /proc/stat: left out here.
+  write_config(config(1, Json::array({system_sensor("system", "1s", {{"cpu_usage", false}})})));
+  const auto result = run({"--config", config_path().string(), "--once"});
+  ASSERT_TRUE(result.status);
+  EXPECT_EQ(*result.status, ExitStatus::exited(0)) << result.err;
+  const Json readings = Json::parse(result.out);
+  Json expected = {{"system_cpu_temperature", 48.312}, {"system_cpu_temperature_unit", "°C"},
+                   {"system_load_1m", 0.52},           {"system_load_5m", 0.58},
+                   {"system_load_15m", 0.59},          {"system_memory_used", 75.0},
+                   {"system_memory_used_unit", "%"},   {"system_swap_used", 25.0},
+                   {"system_swap_used_unit", "%"},     {"system_uptime", kBootTime}};
+  for (const auto& [flag, state] : throttled_states()) {
+    expected["system_" + flag] = state == "ON";
+  }
+  EXPECT_EQ(readings, expected) << readings.dump(2);
+}
+
+TEST_F(DaemonCommandLineTest, VersionAndHelp) {
+  const auto version = run({"--version"});
+  ASSERT_TRUE(version.status);
+  EXPECT_EQ(*version.status, ExitStatus::exited(0));
+  EXPECT_EQ(version.out, "pimqttd " PIMQTTD_VERSION "\n");
+  EXPECT_EQ(version.err, "");
+
+  const auto help = run({"--help"});
+  ASSERT_TRUE(help.status);
+  EXPECT_EQ(*help.status, ExitStatus::exited(0));
+  EXPECT_EQ(help.out.rfind("usage: pimqttd ", 0), 0u) << help.out;
+  for (const char* option : {"--check-config", "--print-config", "--print-discovery", "--once",
+                             "--log-level", "--state-dir", "--version"}) {
+    EXPECT_NE(help.out.find(option), std::string::npos) << option;
+  }
+}
+
+}  // namespace
+}  // namespace pimqttd::test
