@@ -130,11 +130,27 @@ void Client::finish_stop() {
 
 std::error_code Client::publish(std::string topic, std::string payload, QoS qos, bool retain,
                                 bool state) {
-  if (auto error = validate_topic_name(topic)) {
-    return make_error_code(core::Errc::invalid_topic);
+  if (topic != last_valid_topic_) {  // optional: never equal before the first
+    if (validate_topic_name(topic)) {
+      return make_error_code(core::Errc::invalid_topic);
+    }
+    last_valid_topic_ = topic;
   }
   if (static_cast<std::uint8_t>(qos) > 2) {
     return make_error_code(core::Errc::invalid_qos);
+  }
+  if (outbox_.empty() && can_send_now(qos)) {
+    // Nothing waits before it: straight to the session, no queueing.
+    const SendResult sent = session_.publish(std::move(topic), std::move(payload), qos, retain,
+                                             core::EventLoop::now());
+    if (sent.error) {
+      return sent.error;  // unencodable (too large): nothing was sent
+    }
+    ++counters_.published;
+    if (qos == QoS::at_most_once) notify_progress();
+    schedule_flush();
+    rearm_session_timer();
+    return {};
   }
   switch (outbox_.push({std::move(topic), std::move(payload), qos, retain, state})) {
     case Outbox::PushResult::queued: break;
@@ -142,7 +158,19 @@ std::error_code Client::publish(std::string topic, std::string payload, QoS qos,
     case Outbox::PushResult::dropped_oldest: ++counters_.dropped; break;
   }
   pump();
+  schedule_flush();
   return {};
+}
+
+bool Client::can_send_now(QoS qos) const noexcept {
+  return !pumping_ && state_ == ConnectionState::connected &&
+         session_.state() == SessionState::connected &&
+         pending_output() < options_.max_pending_output &&
+         (qos == QoS::at_most_once || session_.inflight_free() > 0);
+}
+
+std::size_t Client::pending_output() const noexcept {
+  return session_.output_size() + transport_->pending_output();
 }
 
 std::error_code Client::subscribe(std::string filter, QoS qos, MessageHandler handler) {
@@ -213,6 +241,8 @@ void Client::on_transport_drained() {
     return;  // DISCONNECT is out; the broker's close ends the stop
   }
   pump();
+  flush();
+  notify_progress();
 }
 
 void Client::handle_events() {
@@ -336,8 +366,7 @@ void Client::pump() {
   pumping_ = true;
   const auto now = core::EventLoop::now();
   bool wrote_qos0 = false;
-  std::size_t unflushed = 0;
-  while (!outbox_.empty() && transport_->pending_output() < options_.max_pending_output) {
+  while (!outbox_.empty() && pending_output() < options_.max_pending_output) {
     const OutgoingMessage& message = outbox_.front();
     if (message.qos != QoS::at_most_once && session_.inflight_free() == 0) {
       break;
@@ -356,17 +385,14 @@ void Client::pump() {
       ++counters_.published;
       wrote_qos0 = wrote_qos0 || message.qos == QoS::at_most_once;
     }
-    unflushed += message.topic.size() + message.payload.size();
     outbox_.pop();
-    if (unflushed >= kFlushBytes) {
-      unflushed = 0;
+    if (session_.output_size() >= kFlushBytes) {
       flush();
       if (state_ != ConnectionState::connected) {
         break;  // the transport failed while writing
       }
     }
   }
-  flush();
   pumping_ = false;
   rearm_session_timer();
   if (wrote_qos0) {
@@ -383,6 +409,23 @@ void Client::notify_progress() {
     if (alive.expired()) return;
     progress_scheduled_ = false;
     if (progress_handler_) progress_handler_();
+  });
+}
+
+void Client::schedule_flush() {
+  if (flush_scheduled_ || !session_.has_output()) {
+    return;
+  }
+  flush_scheduled_ = true;
+  loop_.defer([this, alive = std::weak_ptr(alive_)] {
+    if (alive.expired()) return;
+    flush_scheduled_ = false;
+    flush();
+    if (!outbox_.empty()) {
+      // Messages that waited for room: the write above may have made some.
+      pump();
+      schedule_flush();
+    }
   });
 }
 

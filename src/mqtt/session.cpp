@@ -155,16 +155,21 @@ SendResult Session::publish(std::string topic, std::string payload, QoS qos, boo
   if (!valid_qos(qos)) {
     return {Errc::invalid_qos};
   }
-  if (validate_topic_name(topic)) {
-    return {Errc::invalid_topic};
+  // A publisher usually sends to the same few topics: a topic equal to the last one that
+  // passed needs no second look.
+  if (topic != last_valid_topic_) {  // optional: never equal before the first
+    if (validate_topic_name(topic)) {
+      return {Errc::invalid_topic};
+    }
+    last_valid_topic_ = topic;
   }
   Publish packet{std::move(topic), std::move(payload), qos, retain, false, 0};
-  Bytes bytes;
   if (qos == QoS::at_most_once) {
-    if (auto error = encode(packet, bytes, options_.version)) {
+    // encode() appends, and leaves the buffer as it was when it fails.
+    if (auto error = encode(packet, output_, options_.version)) {
       return {error};
     }
-    write(bytes, now);
+    last_sent_ = now;
     return {};
   }
   if (outgoing_.size() >= window_) {
@@ -175,12 +180,12 @@ SendResult Session::publish(std::string topic, std::string payload, QoS qos, boo
     return {Errc::no_packet_id_available};
   }
   packet.packet_id = *packet_id;
-  if (auto error = encode(packet, bytes, options_.version)) {
+  if (auto error = encode(packet, output_, options_.version)) {
     return {error};
   }
+  last_sent_ = now;
   claim_packet_id(*packet_id);
   outgoing_.push_back(Outgoing{std::move(packet), false});
-  write(bytes, now);
   return {{}, *packet_id};
 }
 

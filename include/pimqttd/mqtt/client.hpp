@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <system_error>
@@ -105,14 +106,17 @@ class Client {
   void unsubscribe(const std::string& filter);
 
   void on_state_change(StateHandler handler) { state_handler_ = std::move(handler); }
-  /// Runs after a QoS 1/2 message is acknowledged or a QoS 0 one is written to the transport,
-  /// i.e. whenever there may be room for more: a bulk publisher's back-pressure hook.
+  /// Runs after a QoS 1/2 message is acknowledged, a QoS 0 one is handed to the transport, or
+  /// the transport's buffer drained, i.e. whenever there may be room for more: a bulk
+  /// publisher's back-pressure hook. Deferred to the loop, never run from inside publish().
   void on_progress(std::function<void()> handler) { progress_handler_ = std::move(handler); }
 
   [[nodiscard]] ConnectionState state() const noexcept { return state_; }
   [[nodiscard]] const ClientCounters& counters() const noexcept { return counters_; }
   [[nodiscard]] std::size_t queued() const noexcept { return outbox_.size(); }
   [[nodiscard]] std::size_t inflight() const noexcept { return session_.inflight(); }
+  /// Encoded bytes not yet handed to the kernel (the session's and the transport's buffers).
+  [[nodiscard]] std::size_t pending_output() const noexcept;
   /// The error that ended the last connection or attempt (empty if none yet).
   [[nodiscard]] std::error_code last_error() const noexcept { return last_error_; }
   /// The delay before the next reconnect attempt (meaningful in state `waiting`).
@@ -140,6 +144,10 @@ class Client {
   void finish_stop();
   void renew_subscriptions();
   void notify_progress();
+  /// Writes the session's output at the end of this loop iteration, so that many publish()
+  /// calls in one callback become one write.
+  void schedule_flush();
+  [[nodiscard]] bool can_send_now(QoS qos) const noexcept;
 
   core::EventLoop& loop_;
   ClientOptions options_;
@@ -165,6 +173,9 @@ class Client {
   std::minstd_rand random_;
   bool pumping_ = false;
   bool progress_scheduled_ = false;
+  bool flush_scheduled_ = false;
+  /// The last topic publish() validated (a publisher repeats its topics).
+  std::optional<std::string> last_valid_topic_;
   /// Weakly held by deferred callbacks, which must not run after the client is gone.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -143,6 +143,7 @@ class Session {
   /// Takes the bytes to write, in order (empties the internal buffer).
   [[nodiscard]] Bytes take_output();
   [[nodiscard]] bool has_output() const noexcept { return !output_.empty(); }
+  [[nodiscard]] std::size_t output_size() const noexcept { return output_.size(); }
   /// Takes the events produced since the last call, in order.
   [[nodiscard]] std::vector<SessionEvent> take_events();
 
@@ -204,6 +205,7 @@ class Session {
   TimePoint last_sent_{};
   TimePoint last_received_{};
   std::optional<TimePoint> ping_sent_;
+  std::optional<std::string> last_valid_topic_;
 };
 
 }  // namespace pimqttd::mqtt

@@ -252,9 +252,20 @@ class ClientTest : public testing::Test {
   }
 
   /// What the client wrote since the last call, one line per packet.
+  /// Runs what the loop has due now: the client writes its publishes at the end of the
+  /// current loop iteration, not inside publish().
+  void settle() {
+    for (int i = 0; i < 4; ++i) loop_.run_once(std::chrono::milliseconds(0));
+  }
+
+  std::vector<Packet> take_packets() {
+    settle();
+    return fake_->take_packets();
+  }
+
   Lines sent() {
     Lines out;
-    for (const auto& packet : fake_->take_packets()) out.push_back(describe(packet));
+    for (const auto& packet : take_packets()) out.push_back(describe(packet));
     return out;
   }
 
@@ -263,7 +274,7 @@ class ClientTest : public testing::Test {
   /// The pending connect succeeds; the client must write exactly one CONNECT. Returns it.
   Connect open() {
     fake_->open();
-    auto packets = fake_->take_packets();
+    auto packets = take_packets();
     EXPECT_EQ(packets.size(), 1u);
     if (packets.empty() || !std::holds_alternative<Connect>(packets.front())) {
       ADD_FAILURE() << "no CONNECT";
@@ -406,7 +417,7 @@ TEST_F(ClientTest, TheInflightWindowHoldsBackQos1MessagesUntilPubacks) {
     ASSERT_FALSE(client_->publish("m/" + std::to_string(i), std::to_string(i),
                                   QoS::at_least_once, false));
   }
-  auto packets = fake_->take_packets();
+  auto packets = take_packets();
   std::vector<std::uint16_t> ids = publish_ids(packets);
   ASSERT_EQ(ids.size(), 2u);
   EXPECT_EQ(describe(packets[0]), "PUBLISH m/0=0 q1");
@@ -422,7 +433,7 @@ TEST_F(ClientTest, TheInflightWindowHoldsBackQos1MessagesUntilPubacks) {
     reply(Puback{ids.front()});
     acked.push_back(ids.front());
     ids.erase(ids.begin());
-    packets = fake_->take_packets();
+    packets = take_packets();
     for (const auto& packet : packets) later.push_back(describe(packet));
     for (auto id : publish_ids(packets)) ids.push_back(id);
     EXPECT_LE(client_->inflight(), 2u);
@@ -443,7 +454,7 @@ TEST_F(ClientTest, UnacknowledgedMessagesAreResentFirstAfterAReconnect) {
   for (int i = 0; i < 3; ++i) {
     ASSERT_FALSE(client.publish("m/" + std::to_string(i), "v", QoS::at_least_once, false));
   }
-  const auto ids = publish_ids(fake_->take_packets());
+  const auto ids = publish_ids(take_packets());
   ASSERT_EQ(ids.size(), 2u);
   fake_->fail(make_error_code(Errc::connection_closed));
   ASSERT_FALSE(client.publish("m/3", "v", QoS::at_most_once, false));
@@ -454,7 +465,7 @@ TEST_F(ClientTest, UnacknowledgedMessagesAreResentFirstAfterAReconnect) {
   reply(Connack{false, 0});
   // No session on the broker: the two in flight go again as new messages (DUP 0, same ids),
   // before the subscription and anything queued (the window is still full for m/2).
-  auto packets = fake_->take_packets();
+  auto packets = take_packets();
   EXPECT_EQ(publish_ids(packets), (std::vector<std::uint16_t>{ids[0], ids[1]}));
   Lines lines;
   for (const auto& packet : packets) lines.push_back(describe(packet));
@@ -469,6 +480,7 @@ TEST_F(ClientTest, ATransportFailingInsideSendIsALostConnection) {
   connect_fully();
   fake_->fail_in_send = true;
   ASSERT_FALSE(client.publish("t", "1", QoS::at_least_once, false));
+  settle();
   EXPECT_EQ(client.state(), ConnectionState::waiting);
   EXPECT_EQ(client.last_error(), std::error_code(EPIPE, std::system_category()));
   EXPECT_EQ(client.inflight(), 1u) << "the QoS 1 message stays in the session";
@@ -519,16 +531,18 @@ TEST_F(ClientTest, PendingOutputAboveTheLimitHoldsBackTheOutboxUntilDrained) {
   EXPECT_TRUE(sent().empty());
   EXPECT_EQ(client_->queued(), 3u);
 
-  // Drained: the outbox resumes. One pump gathers up to 16 KiB into a single write before it
-  // looks at the limit again, so the three go out together, in order.
+  // Drained: the outbox resumes, in order. Unwritten bytes count towards the limit whether the
+  // session or the transport holds them, so two 600-byte messages reach it and the third waits
+  // for the next drain.
   fake_->grow_pending = true;
   fake_->drain();
-  EXPECT_EQ(sent(), (Lines{"PUBLISH big/0=" + payload + " q0", "PUBLISH big/1=" + payload + " q0",
-                           "PUBLISH big/2=" + payload + " q0"}));
+  EXPECT_EQ(sent(), (Lines{"PUBLISH big/0=" + payload + " q0", "PUBLISH big/1=" + payload + " q0"}));
+  EXPECT_EQ(client_->queued(), 1u);
+  fake_->drain();
+  EXPECT_EQ(sent(), (Lines{"PUBLISH big/2=" + payload + " q0"}));
   EXPECT_EQ(client_->queued(), 0u);
 
-  // One write per publish: each counts towards the limit, so after two 600-byte messages the
-  // third waits for the next drain.
+  // With room, publish() goes straight to the session until the limit; the rest waits.
   fake_->pending = 0;
   ASSERT_FALSE(client_->publish("big/3", payload, QoS::at_most_once, false));
   ASSERT_FALSE(client_->publish("big/4", payload, QoS::at_most_once, false));
@@ -933,7 +947,7 @@ TEST_F(ClientTest, ProgressFollowsPubackAndIsNeverReentrantFromPublish) {
   inside_publish = true;
   ASSERT_FALSE(client.publish("q1", "x", QoS::at_least_once, false));
   inside_publish = false;
-  auto packets = fake_->take_packets();
+  auto packets = take_packets();
   const auto ids = publish_ids(packets);
   ASSERT_EQ(ids.size(), 1u);
   run_for(loop_, 30ms);
