@@ -14,6 +14,7 @@
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/mqtt/tcp_transport.hpp"
 #include "pimqttd/mqtt/tls_transport.hpp"
+#include "pimqttd/sensors/system.hpp"
 
 #ifndef PIMQTTD_VERSION
 #define PIMQTTD_VERSION "0.0.0"
@@ -37,15 +38,6 @@ std::string read_text(const std::filesystem::path& file) {
   while (!text.empty() && (text.back() == '\0' || text.back() == '\n' || text.back() == ' ')) {
     text.pop_back();
   }
-  return text;
-}
-
-std::string iso8601_utc(std::chrono::system_clock::time_point when) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char text[32] = {};
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S+00:00", &tm);
   return text;
 }
 
@@ -112,7 +104,8 @@ class Daemon::Diagnostics final : public sensors::Sensor {
   void publish_all() {
     if (context_ == nullptr) return;
     const mqtt::Client* client = client_();
-    context_->publish("pimqttd_started", iso8601_utc(started_));
+    context_->publish("pimqttd_started",
+                      sensors::iso8601_utc(std::chrono::system_clock::to_time_t(started_)));
     if (client != nullptr) {
       context_->publish("pimqttd_reconnects",
                         static_cast<double>(reconnects_base_ + client->counters().reconnects));
