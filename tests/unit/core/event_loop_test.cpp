@@ -18,6 +18,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/loop.hpp"
+
 namespace pimqttd::core {
 namespace {
 
@@ -27,14 +29,9 @@ using Clock = EventLoop::Clock;
 constexpr auto kGenerous = 5s;  // a deadline for conditions, never a sleep
 constexpr int kMaxIterations = 100'000;
 
-// Runs the loop until `done()` holds, at most kGenerous and kMaxIterations.
 template <typename Predicate>
 bool run_until(EventLoop& loop, Predicate done) {
-  const auto give_up = Clock::now() + kGenerous;
-  for (int i = 0; i < kMaxIterations && !done() && Clock::now() < give_up; ++i) {
-    static_cast<void>(loop.run_once(50ms));
-  }
-  return done();
+  return pimqttd::test::run_until(loop, done, kGenerous);
 }
 
 struct SocketPair {

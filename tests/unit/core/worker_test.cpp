@@ -15,6 +15,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/loop.hpp"
+
 #include "pimqttd/core/event_loop.hpp"
 
 namespace pimqttd::core {
@@ -28,11 +30,7 @@ constexpr int kMaxIterations = 100'000;
 
 template <typename Predicate>
 bool run_until(EventLoop& loop, Predicate done) {
-  const auto give_up = Clock::now() + kGenerous;
-  for (int i = 0; i < kMaxIterations && !done() && Clock::now() < give_up; ++i) {
-    static_cast<void>(loop.run_once(50ms));
-  }
-  return done();
+  return pimqttd::test::run_until(loop, done, kGenerous);
 }
 
 class Boom : public std::runtime_error {

@@ -26,6 +26,8 @@
 
 #include <gtest/gtest.h>
 
+#include "support/loop.hpp"
+
 #include "pimqttd/core/error.hpp"
 #include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/worker.hpp"
@@ -35,6 +37,9 @@
 namespace pimqttd::mqtt {
 namespace {
 
+using test::run_for;
+using test::run_until;
+
 using namespace std::chrono_literals;
 using Clock = core::EventLoop::Clock;
 using core::Errc;
@@ -42,31 +47,6 @@ using std::chrono::milliseconds;
 using Lines = std::vector<std::string>;
 
 constexpr auto kGenerous = 10s;  // a deadline for conditions, never a sleep
-
-/// Runs the loop until `condition()` holds or `deadline` has passed (bounded in time and count).
-template <typename Condition>
-bool run_until(core::EventLoop& loop, Condition condition,
-               Clock::duration deadline = kGenerous) {
-  const auto give_up = Clock::now() + deadline;
-  const std::int64_t max_iterations =
-      std::chrono::duration_cast<milliseconds>(deadline).count() * 10 + 1000;
-  for (std::int64_t i = 0; i < max_iterations; ++i) {
-    if (condition()) {
-      return true;
-    }
-    if (Clock::now() >= give_up) {
-      return false;
-    }
-    static_cast<void>(loop.run_once(10ms));
-  }
-  return false;
-}
-
-/// Runs the loop for `duration` of real time: only to show that nothing happens in it.
-void run_for(core::EventLoop& loop, Clock::duration duration) {
-  const auto end = Clock::now() + duration;
-  static_cast<void>(run_until(loop, [&] { return Clock::now() >= end; }, duration + 1s));
-}
 
 std::string qos_text(QoS qos) { return std::to_string(static_cast<int>(qos)); }
 
