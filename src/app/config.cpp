@@ -211,12 +211,9 @@ bool valid_topic(std::string_view topic) {
 }
 
 StringRule topic_rule() {
-  StringRule rule;
-  rule.max_length = 255;
-  rule.accept = valid_topic;
-  rule.expected =
-      "a topic name of at most 255 bytes without '+', '#', empty levels or a leading '$'";
-  return rule;
+  return StringRule::checked(
+      255, valid_topic,
+      "a topic name of at most 255 bytes without '+', '#', empty levels or a leading '$'");
 }
 
 bool valid_host(std::string_view host) {
@@ -227,11 +224,7 @@ bool valid_host(std::string_view host) {
 }
 
 StringRule host_rule() {
-  StringRule rule;
-  rule.max_length = 253;
-  rule.accept = valid_host;
-  rule.expected = "a host name or IP address";
-  return rule;
+  return StringRule::checked(253, valid_host, "a host name or IP address");
 }
 
 bool valid_device_id(std::string_view id) {
@@ -242,19 +235,11 @@ bool valid_device_id(std::string_view id) {
 }
 
 StringRule device_id_rule() {
-  StringRule rule;
-  rule.max_length = 64;
-  rule.accept = valid_device_id;
-  rule.expected = "1 to 64 characters from [a-zA-Z0-9_-]";
-  return rule;
+  return StringRule::checked(64, valid_device_id, "1 to 64 characters from [a-zA-Z0-9_-]");
 }
 
 StringRule sensor_id_rule() {
-  StringRule rule;
-  rule.max_length = 64;
-  rule.accept = is_valid_sensor_id;
-  rule.expected = "1 to 64 characters from [a-z0-9_]";
-  return rule;
+  return StringRule::checked(64, is_valid_sensor_id, "1 to 64 characters from [a-z0-9_]");
 }
 
 // ---------------------------------------------------------------------------------------------

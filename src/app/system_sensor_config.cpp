@@ -25,19 +25,13 @@ bool valid_mount(std::string_view path) {
 }
 
 StringRule interface_rule() {
-  StringRule rule;
-  rule.max_length = 15;
-  rule.accept = valid_interface;
-  rule.expected = "an interface name (1 to 15 characters, no '/', ':' or spaces)";
-  return rule;
+  return StringRule::checked(
+      15, valid_interface,
+      "an interface name (1 to 15 characters, no '/', ':' or spaces)");
 }
 
 StringRule mount_rule() {
-  StringRule rule;
-  rule.max_length = 4096;
-  rule.accept = valid_mount;
-  rule.expected = "an absolute path";
-  return rule;
+  return StringRule::checked(4096, valid_mount, "an absolute path");
 }
 
 // Reads one metric: absent (defaults), true/false, or an object with "enabled", "interval" and

@@ -95,6 +95,17 @@ struct StringRule {
   std::string expected;
   /// The value is a secret: error messages name its JSON type only, never its content.
   bool secret = false;
+
+  /// A non-empty string of at most `max` bytes that `check` accepts, described as `what`.
+  [[nodiscard]] static StringRule checked(std::size_t max,
+                                          std::function<bool(std::string_view)> check,
+                                          std::string what) {
+    StringRule rule;
+    rule.max_length = max;
+    rule.accept = std::move(check);
+    rule.expected = std::move(what);
+    return rule;
+  }
 };
 
 /// How a duration is checked. Durations are a number of seconds (`30`, `0.5`) or a string with
