@@ -11,6 +11,7 @@
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/mqtt/client.hpp"
 #include "support/broker.hpp"
+#include "support/loop.hpp"
 #include "support/mqtt_sub.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -89,19 +90,10 @@ ClientOptions client_options(const Broker& broker, std::string client_id) {
 
 class ClientIntegrationTest : public ::testing::Test {
  protected:
-  /// Drives the loop until `condition` holds (true) or `deadline` has passed (false). Each
-  /// iteration dispatches what is ready or waits at most `step` for it, so the whole wait is
-  /// bounded by `deadline` plus one `step`.
+  /// Drives the loop until `condition` holds (true) or `deadline` has passed (false).
   bool run_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline,
                  std::chrono::milliseconds step = 10ms) {
-    const auto end = Clock::now() + deadline;
-    while (!condition()) {
-      if (Clock::now() >= end) {
-        return false;
-      }
-      loop_.run_once(step);
-    }
-    return true;
+    return test::run_until(loop_, condition, deadline, step);
   }
 
   /// Runs the loop until the client is connected.

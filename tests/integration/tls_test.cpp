@@ -16,6 +16,7 @@
 #include "pimqttd/mqtt/tcp_transport.hpp"
 #include "pimqttd/mqtt/tls_transport.hpp"
 #include "support/broker.hpp"
+#include "support/loop.hpp"
 #include "support/certs.hpp"
 #include "support/mqtt_sub.hpp"
 #include "support/process.hpp"
@@ -181,14 +182,7 @@ class TlsIntegrationTest : public ::testing::Test {
 
   bool run_until(const std::function<bool()>& condition, std::chrono::milliseconds deadline,
                  std::chrono::milliseconds step = 10ms) {
-    const auto end = Clock::now() + deadline;
-    while (!condition()) {
-      if (Clock::now() >= end) {
-        return false;
-      }
-      loop_.run_once(step);
-    }
-    return true;
+    return test::run_until(loop_, condition, deadline, step);
   }
 
   bool stop_client(Client& client) {

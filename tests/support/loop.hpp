@@ -9,10 +9,12 @@
 namespace pimqttd::test {
 
 /// Runs `loop` until `condition()` holds or `deadline` has passed; bounded in time and in
-/// iterations. The condition is evaluated once per iteration (it may consume what it checks).
+/// iterations. The condition is evaluated once per iteration (it may consume what it checks);
+/// an iteration waits at most `step` for the loop (a larger step for a costly condition).
 template <typename Condition>
 bool run_until(core::EventLoop& loop, Condition condition,
-               std::chrono::steady_clock::duration deadline = std::chrono::seconds(10)) {
+               std::chrono::steady_clock::duration deadline = std::chrono::seconds(10),
+               std::chrono::milliseconds step = std::chrono::milliseconds(10)) {
   using Clock = std::chrono::steady_clock;
   const auto give_up = Clock::now() + deadline;
   const std::int64_t max_iterations =
@@ -24,7 +26,7 @@ bool run_until(core::EventLoop& loop, Condition condition,
     if (Clock::now() >= give_up) {
       return false;
     }
-    static_cast<void>(loop.run_once(std::chrono::milliseconds(10)));
+    static_cast<void>(loop.run_once(step));
   }
   return false;
 }
