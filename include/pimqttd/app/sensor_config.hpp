@@ -5,8 +5,8 @@
 // everything else belongs to its type. A type is a `SensorType`: its name, its defaults and a
 // parse function that reads its own keys with an ObjectReader (config_reader.hpp) and returns an
 // immutable `SensorSettings` object. Adding a type (gpio_input, bme280...) means one new file that
-// defines its settings class and a `SensorType`, plus one line in `builtin_sensor_types()`
-// (src/app/sensor_config.cpp); config.cpp does not change.
+// defines its settings class and a `SensorType` (with the function that builds its driver), plus
+// one line in `builtin_sensor_types()` (src/app/sensor_config.cpp); config.cpp does not change.
 //
 // Entity ids: each sensor has an id (given, or its name slugified: "Living room" ->
 // "living_room"), and each of its entities an id derived from it (`<sensor id>_<metric>`, or the
@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "pimqttd/app/config_reader.hpp"
+#include "pimqttd/sensors/sensor.hpp"
 
 namespace pimqttd::app {
 
@@ -100,6 +101,9 @@ struct SensorType {
   /// Entity ids that clash within the entry (two list items that slugify alike) are the type's
   /// to report, on the item; clashes between entries are checked by the caller.
   Parse parse;
+  using Make = std::function<std::unique_ptr<sensors::Sensor>(const SensorConfig&)>;
+  /// Builds the driver for an entry of this type (see sensor_factory.hpp).
+  Make make;
 };
 
 /// Sensor types by name, in registration order.

@@ -75,6 +75,15 @@ class SensorContext {
   /// The entity can (not) be read: a failing sensor marks its entities unavailable, logs once,
   /// and retries; when it answers again it marks them available.
   virtual void set_available(std::string_view entity_id, bool available) = 0;
+  /// State this sensor saved under `key` in an earlier run (a pulse count, an output's last
+  /// state); nullopt when there is none. Keys are the sensor's entity ids.
+  [[nodiscard]] virtual std::optional<std::string> restore(std::string_view /*key*/) {
+    return std::nullopt;
+  }
+  /// Keeps `value` for the next run. The app writes it to the state directory atomically, off
+  /// the loop; callers rate-limit (an SD card must not wear out), and persist once more from
+  /// stop(), which the app writes before it exits.
+  virtual void persist(std::string_view /*key*/, std::string /*value*/) {}
 };
 
 class Sensor {
