@@ -14,8 +14,6 @@ namespace {
 
 std::error_code last_error() { return {errno, std::generic_category()}; }
 
-std::error_code unsupported() { return std::make_error_code(std::errc::not_supported); }
-
 /// One I2C_SMBUS ioctl; retried on EINTR only.
 std::error_code smbus(int fd, std::uint8_t read_write, std::uint8_t command, std::uint32_t size,
                       i2c_smbus_data* data) {
@@ -32,12 +30,26 @@ std::error_code smbus(int fd, std::uint8_t read_write, std::uint8_t command, std
 
 }  // namespace
 
-LinuxI2cBus::LinuxI2cBus(std::filesystem::path device) : device_(std::move(device)) {
-  fd_ = core::UniqueFd(::open(device_.c_str(), O_RDWR | O_CLOEXEC));
-  if (!fd_) throw std::system_error(last_error(), device_.string());
-  if (::ioctl(fd_.get(), I2C_FUNCS, &functions_) < 0) {
-    throw std::system_error(last_error(), device_.string() + ": I2C_FUNCS");
+LinuxI2cBus::LinuxI2cBus(std::filesystem::path device) : device_(std::move(device)) {}
+
+std::error_code LinuxI2cBus::open() {
+  if (fd_) return {};
+  core::UniqueFd fd(::open(device_.c_str(), O_RDWR | O_CLOEXEC));
+  if (!fd) return last_error();
+  unsigned long functions = 0;
+  if (::ioctl(fd.get(), I2C_FUNCS, &functions) < 0) return last_error();
+  fd_ = std::move(fd);
+  functions_ = functions;
+  selected_ = -1;
+  return {};
+}
+
+bool LinuxI2cBus::supports(unsigned long function, std::error_code& error) {
+  error = open();
+  if (!error && (functions_ & function) == 0) {
+    error = std::make_error_code(std::errc::not_supported);
   }
+  return !error;
 }
 
 std::filesystem::path LinuxI2cBus::device_path(int number) {
@@ -57,7 +69,7 @@ std::error_code LinuxI2cBus::select(std::uint8_t address) {
 
 std::error_code LinuxI2cBus::read_byte_data(std::uint8_t address, std::uint8_t reg,
                                             std::uint8_t& value) {
-  if ((functions_ & I2C_FUNC_SMBUS_READ_BYTE_DATA) == 0) return unsupported();
+  if (std::error_code error; !supports(I2C_FUNC_SMBUS_READ_BYTE_DATA, error)) return error;
   if (const auto error = select(address)) return error;
   i2c_smbus_data data{};
   if (const auto error = smbus(fd_.get(), I2C_SMBUS_READ, reg, I2C_SMBUS_BYTE_DATA, &data)) {
@@ -69,7 +81,7 @@ std::error_code LinuxI2cBus::read_byte_data(std::uint8_t address, std::uint8_t r
 
 std::error_code LinuxI2cBus::write_byte_data(std::uint8_t address, std::uint8_t reg,
                                              std::uint8_t value) {
-  if ((functions_ & I2C_FUNC_SMBUS_WRITE_BYTE_DATA) == 0) return unsupported();
+  if (std::error_code error; !supports(I2C_FUNC_SMBUS_WRITE_BYTE_DATA, error)) return error;
   if (const auto error = select(address)) return error;
   i2c_smbus_data data{};
   data.byte = value;
@@ -78,7 +90,7 @@ std::error_code LinuxI2cBus::write_byte_data(std::uint8_t address, std::uint8_t 
 
 std::error_code LinuxI2cBus::read_word_data(std::uint8_t address, std::uint8_t reg,
                                             std::uint16_t& value) {
-  if ((functions_ & I2C_FUNC_SMBUS_READ_WORD_DATA) == 0) return unsupported();
+  if (std::error_code error; !supports(I2C_FUNC_SMBUS_READ_WORD_DATA, error)) return error;
   if (const auto error = select(address)) return error;
   i2c_smbus_data data{};
   if (const auto error = smbus(fd_.get(), I2C_SMBUS_READ, reg, I2C_SMBUS_WORD_DATA, &data)) {
@@ -90,7 +102,7 @@ std::error_code LinuxI2cBus::read_word_data(std::uint8_t address, std::uint8_t r
 
 std::error_code LinuxI2cBus::write_word_data(std::uint8_t address, std::uint8_t reg,
                                              std::uint16_t value) {
-  if ((functions_ & I2C_FUNC_SMBUS_WRITE_WORD_DATA) == 0) return unsupported();
+  if (std::error_code error; !supports(I2C_FUNC_SMBUS_WRITE_WORD_DATA, error)) return error;
   if (const auto error = select(address)) return error;
   i2c_smbus_data data{};
   data.word = value;
@@ -102,7 +114,7 @@ std::error_code LinuxI2cBus::read_block_data(std::uint8_t address, std::uint8_t 
   if (out.empty() || out.size() > I2C_SMBUS_BLOCK_MAX) {
     return std::make_error_code(std::errc::invalid_argument);
   }
-  if ((functions_ & I2C_FUNC_SMBUS_READ_I2C_BLOCK) == 0) return unsupported();
+  if (std::error_code error; !supports(I2C_FUNC_SMBUS_READ_I2C_BLOCK, error)) return error;
   if (const auto error = select(address)) return error;
   i2c_smbus_data data{};
   data.block[0] = static_cast<std::uint8_t>(out.size());
@@ -135,7 +147,7 @@ std::error_code LinuxI2cBus::read(std::uint8_t address, std::span<std::uint8_t> 
 }
 
 std::error_code LinuxI2cBus::transfer(i2c_msg& message) {
-  if ((functions_ & I2C_FUNC_I2C) == 0) return unsupported();
+  if (std::error_code error; !supports(I2C_FUNC_I2C, error)) return error;
   if (message.len == 0 || message.len > 8192) {
     return std::make_error_code(std::errc::invalid_argument);
   }

@@ -68,9 +68,10 @@ class I2cBus {
 /// bus's own time (a few hundred microseconds at 100 kHz): short enough for the loop.
 class LinuxI2cBus final : public I2cBus {
  public:
-  /// Opens the device; throws std::system_error naming it ("/dev/i2c-3: No such file or
-  /// directory") when it cannot. Checks I2C_FUNCS and remembers which transactions the adapter
-  /// supports: an unsupported one fails with ENOTSUP rather than being attempted.
+  /// Opens nothing yet: the device is opened by the first transaction, and again by the next
+  /// one after it failed to open (a bus whose driver loads late, or an adapter that came back),
+  /// so a missing bus is a failing sensor, not a failing daemon. On open it reads I2C_FUNCS; a
+  /// transaction the adapter does not support fails with ENOTSUP rather than being attempted.
   explicit LinuxI2cBus(std::filesystem::path device);
   /// /dev/i2c-<number>.
   [[nodiscard]] static std::filesystem::path device_path(int number);
@@ -90,6 +91,10 @@ class LinuxI2cBus final : public I2cBus {
   [[nodiscard]] std::string name() const override;
 
  private:
+  std::error_code open();
+  /// Opens the device if needed; false with `error` set when it cannot, or when the adapter
+  /// lacks `function` (an I2C_FUNC_* bit).
+  bool supports(unsigned long function, std::error_code& error);
   std::error_code select(std::uint8_t address);
   std::error_code transfer(struct i2c_msg& message);
 
