@@ -22,113 +22,23 @@
 #include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/ha/discovery.hpp"
+#include "support/sensor_context.hpp"
 #include "support/temp_dir.hpp"
 
 namespace pimqttd::sensors {
 namespace {
+
+using test::avail;
+using test::Event;
+using test::LogCapture;
+using test::pub;
+using test::RecordingContext;
 
 using namespace std::chrono_literals;
 using Kind = SystemMetricKind;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kTick = 20ms;
-constexpr auto kDeadline = 10s;
-
-// ---- a context that records what the sensor hands it -------------------------------------------
-
-struct Event {
-  enum Type { publish, available } type;
-  std::string id;
-  Value value;  // the reading, or the availability as a bool
-  friend bool operator==(const Event&, const Event&) = default;
-  friend std::ostream& operator<<(std::ostream& out, const Event& e) {
-    return out << (e.type == publish ? "publish " : "available ") << e.id << " "
-               << format_value(e.value);
-  }
-};
-
-Event pub(std::string id, Value value) { return {Event::publish, std::move(id), std::move(value)}; }
-Event avail(std::string id, bool available) { return {Event::available, std::move(id), available}; }
-
-class RecordingContext final : public SensorContext {
- public:
-  core::EventLoop& loop() override { return loop_; }
-  core::Worker& worker() override { return worker_; }
-  void publish(std::string_view id, Value value) override {
-    events.push_back(pub(std::string(id), std::move(value)));
-  }
-  void set_available(std::string_view id, bool available) override {
-    events.push_back(avail(std::string(id), available));
-  }
-
-  [[nodiscard]] std::vector<Event> of(const std::string& id) const {
-    std::vector<Event> out;
-    for (const auto& e : events) {
-      if (e.id == id) out.push_back(e);
-    }
-    return out;
-  }
-  [[nodiscard]] std::vector<Value> published(const std::string& id) const {
-    std::vector<Value> out;
-    for (const auto& e : events) {
-      if (e.id == id && e.type == Event::publish) out.push_back(e.value);
-    }
-    return out;
-  }
-  [[nodiscard]] std::size_t count(const std::string& id) const { return published(id).size(); }
-
-  /// Runs the loop until `done` holds or the deadline passes; bounded in time and count.
-  bool run_until(const std::function<bool()>& done,
-                 std::chrono::milliseconds deadline = kDeadline) {
-    const auto end = Clock::now() + deadline;
-    for (int i = 0; i < 100000 && !done() && Clock::now() < end; ++i) loop_.run_once(10ms);
-    return done();
-  }
-  /// Runs the loop for `duration` (to show that nothing happens meanwhile).
-  void run_for(std::chrono::milliseconds duration) {
-    const auto end = Clock::now() + duration;
-    for (int i = 0; i < 100000 && Clock::now() < end; ++i) loop_.run_once(5ms);
-  }
-  /// Runs the loop until `id` has been published `more` more times.
-  bool run_publishes(const std::string& id, std::size_t more) {
-    const std::size_t target = count(id) + more;
-    return run_until([&] { return count(id) >= target; });
-  }
-
-  std::vector<Event> events;
-
- private:
-  core::EventLoop loop_;
-  core::Worker worker_{loop_};
-};
-
-// ---- log capture -------------------------------------------------------------------------------
-
-class LogCapture {
- public:
-  LogCapture() : sink_(std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(100)) {
-    previous_ = spdlog::default_logger();
-    auto logger = std::make_shared<spdlog::logger>("test", sink_);
-    logger->set_pattern("%l %v");
-    logger->set_level(spdlog::level::info);
-    spdlog::set_default_logger(logger);
-  }
-  ~LogCapture() { spdlog::set_default_logger(previous_); }
-  LogCapture(const LogCapture&) = delete;
-  LogCapture& operator=(const LogCapture&) = delete;
-
-  [[nodiscard]] std::vector<std::string> lines() const {
-    std::vector<std::string> out = sink_->last_formatted();
-    for (auto& line : out) {
-      while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
-    }
-    return out;
-  }
-
- private:
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink_;
-  std::shared_ptr<spdlog::logger> previous_;
-};
 
 // ---- the fake tree -----------------------------------------------------------------------------
 
