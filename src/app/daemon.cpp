@@ -215,6 +215,8 @@ Daemon::Daemon(core::EventLoop& loop, core::Worker& worker, Config config, Daemo
       systemd_(loop),
       random_(std::random_device{}()) {
   announced_ = store_.load_announced();
+  sensor_state_ = store_.load_sensor_state();
+  state_writer_ = std::make_shared<SensorStateWriter>(store_);
   diagnostics_ = std::make_unique<Diagnostics>([this] { return client_.get(); });
   build_connection();
   build_sensors();
@@ -222,6 +224,8 @@ Daemon::Daemon(core::EventLoop& loop, core::Worker& worker, Config config, Daemo
 
 Daemon::~Daemon() {
   stop_sensors();
+  save_sensor_state_now();
+  *alive_ = false;
   if (reannounce_timer_ != 0) loop_.cancel(reannounce_timer_);
   if (states_timer_ != 0) loop_.cancel(states_timer_);
 }
@@ -320,6 +324,7 @@ void Daemon::stop(std::function<void()> done) {
   systemd_.stopping();
   spdlog::info("pimqttd: stopping");
   stop_sensors();
+  save_sensor_state_now();
   for (core::TimerId* timer : {&reannounce_timer_, &states_timer_}) {
     if (*timer != 0) loop_.cancel(*timer);
     *timer = 0;
@@ -496,6 +501,56 @@ void Daemon::publish_message(const ha::Message& message, bool state) {
                                       static_cast<mqtt::QoS>(message.qos), message.retain, state);
   if (error) {
     spdlog::error("publish to '{}' failed: {}", message.topic, error.message());
+  }
+}
+
+std::optional<std::string> Daemon::restore(std::string_view key) {
+  const auto found = sensor_state_.find(key);
+  if (found == sensor_state_.end()) return std::nullopt;
+  return found->second;
+}
+
+void Daemon::persist(std::string_view key, std::string value) {
+  auto [it, inserted] = sensor_state_.try_emplace(std::string(key), value);
+  if (!inserted) {
+    if (it->second == value) return;
+    it->second = std::move(value);
+  }
+  ++state_sequence_;
+  if (!state_write_in_flight_) write_sensor_state();
+}
+
+void Daemon::write_sensor_state() {
+  state_write_in_flight_ = true;
+  const std::uint64_t sequence = state_sequence_;
+  // The job runs on the worker and touches only its copies; the completion runs on the loop.
+  worker_.submit([self = this, writer = state_writer_, state = sensor_state_, sequence,
+                  alive = alive_]() -> core::Worker::Completion {
+    std::string failure;
+    try {
+      writer->write(sequence, state);
+    } catch (const std::exception& error) {
+      failure = error.what();
+    }
+    return [self, failure, sequence, alive] {
+      if (!failure.empty()) spdlog::error("state: cannot save sensor state: {}", failure);
+      if (!*alive) return;
+      // A failed write is tried again with the next change, and at stop.
+      if (failure.empty()) self->state_written_ = std::max(self->state_written_, sequence);
+      self->state_write_in_flight_ = false;
+      // What changed meanwhile goes out in one more write.
+      if (self->state_sequence_ > sequence) self->write_sensor_state();
+    };
+  });
+}
+
+void Daemon::save_sensor_state_now() {
+  if (state_sequence_ <= state_written_) return;
+  try {
+    state_writer_->write(state_sequence_, sensor_state_);
+    state_written_ = state_sequence_;
+  } catch (const std::exception& error) {
+    spdlog::error("state: cannot save sensor state: {}", error.what());
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <system_error>
 
@@ -18,6 +19,7 @@ namespace pimqttd::app {
 namespace {
 
 constexpr const char* kAnnouncedFile = "announced.json";
+constexpr const char* kSensorStateFile = "sensors.json";
 
 [[noreturn]] void throw_errno(const std::string& what) {
   throw std::system_error(errno, std::generic_category(), what);
@@ -33,6 +35,17 @@ void write_all(int fd, const std::string& contents, const std::string& name) {
     }
     done += static_cast<std::size_t>(n);
   }
+}
+
+/// The parsed JSON document `name` in `directory`; nullopt when there is no such file.
+std::optional<nlohmann::json> read_document(const std::filesystem::path& directory,
+                                            const char* name) {
+  if (directory.empty()) return std::nullopt;
+  std::ifstream in(directory / name);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return nlohmann::json::parse(text.str());
 }
 
 }  // namespace
@@ -63,18 +76,11 @@ StateStore::StateStore(std::filesystem::path directory) : directory_(std::move(d
 
 AnnouncedSet StateStore::load_announced() const {
   AnnouncedSet set;
-  if (directory_.empty()) {
-    return set;
-  }
   const std::filesystem::path file = directory_ / kAnnouncedFile;
-  std::ifstream in(file);
-  if (!in) {
-    return set;
-  }
-  std::stringstream text;
-  text << in.rdbuf();
   try {
-    const nlohmann::json document = nlohmann::json::parse(text.str());
+    const std::optional<nlohmann::json> read = read_document(directory_, kAnnouncedFile);
+    if (!read) return set;
+    const nlohmann::json& document = *read;
     for (const auto& entry : document.at("entities")) {
       const auto platform = ha::parse_platform(entry.at("p").get<std::string>());
       if (platform) {
@@ -98,6 +104,38 @@ void StateStore::save_announced(const AnnouncedSet& set) const {
   }
   const nlohmann::json document = {{"version", 1}, {"entities", entities}};
   write_file_atomically(directory_ / kAnnouncedFile, document.dump(2) + "\n");
+}
+
+SensorState StateStore::load_sensor_state() const {
+  SensorState state;
+  const std::filesystem::path file = directory_ / kSensorStateFile;
+  try {
+    const std::optional<nlohmann::json> read = read_document(directory_, kSensorStateFile);
+    if (!read) return state;
+    for (const auto& [key, value] : read->at("values").items()) {
+      state[key] = value.get<std::string>();
+    }
+  } catch (const nlohmann::json::exception& error) {
+    spdlog::error("state: ignoring {}: {}; counters start from zero", file.string(),
+                  error.what());
+    state.clear();
+  }
+  return state;
+}
+
+void StateStore::save_sensor_state(const SensorState& state) const {
+  if (directory_.empty()) return;
+  nlohmann::json values = nlohmann::json::object();
+  for (const auto& [key, value] : state) values[key] = value;
+  const nlohmann::json document = {{"version", 1}, {"values", values}};
+  write_file_atomically(directory_ / kSensorStateFile, document.dump(2) + "\n");
+}
+
+void SensorStateWriter::write(std::uint64_t sequence, const SensorState& state) {
+  const std::lock_guard lock(mutex_);
+  if (sequence <= written_) return;
+  store_.save_sensor_state(state);
+  written_ = sequence;
 }
 
 }  // namespace pimqttd::app

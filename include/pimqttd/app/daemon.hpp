@@ -11,6 +11,8 @@
 // - Readings go out as state messages while connected; offline, only the newest value of each
 //   entity is kept and published on reconnect.
 // - stop(): `offline` on the status topic, DISCONNECT, state saved; a few seconds at most.
+// - Sensors' persisted state (pulse totals, outputs' last states) is kept in the state directory
+//   (sensors.json): written on the worker when a sensor persists, and at stop.
 // - reload(): re-reads the configuration file; an invalid one is logged and the old one keeps
 //   running. Changed `mqtt`, `device` or `homeassistant` sections rebuild the connection;
 //   otherwise the sensors are rebuilt and the device is re-announced on the same connection.
@@ -21,7 +23,9 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <random>
 #include <set>
@@ -95,6 +99,8 @@ class Daemon final : private sensors::SensorContext {
   core::Worker& worker() override { return worker_; }
   void publish(std::string_view entity_id, sensors::Value value) override;
   void set_available(std::string_view entity_id, bool available) override;
+  std::optional<std::string> restore(std::string_view key) override;
+  void persist(std::string_view key, std::string value) override;
 
   void build_connection();
   void build_sensors();
@@ -106,6 +112,10 @@ class Daemon final : private sensors::SensorContext {
   void publish_states();
   void schedule_reannounce();
   void publish_message(const ha::Message& message, bool state = false);
+  /// Sensor state: persist() writes on the worker, one write at a time (changes made meanwhile
+  /// go out in the next); stop and destruction write what is left synchronously.
+  void write_sensor_state();
+  void save_sensor_state_now();
   void retire_client(std::unique_ptr<mqtt::Client> client, std::function<void()> done);
 
   core::EventLoop& loop_;
@@ -125,6 +135,13 @@ class Daemon final : private sensors::SensorContext {
   std::map<std::string, std::string, std::less<>> states_;
   std::set<std::string, std::less<>> unavailable_;
   AnnouncedSet announced_;
+  SensorState sensor_state_;
+  std::shared_ptr<SensorStateWriter> state_writer_;
+  std::uint64_t state_sequence_ = 0;  ///< bumped by every change of sensor_state_
+  std::uint64_t state_written_ = 0;   ///< the sequence number last written
+  bool state_write_in_flight_ = false;
+  /// False once the daemon is gone: worker completions then do nothing.
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   core::TimerId reannounce_timer_ = 0;
   core::TimerId states_timer_ = 0;
   bool running_ = false;
