@@ -820,6 +820,12 @@ TEST(ConfigFiles, ExamplesParse) {
   EXPECT_EQ(metrics->network.interfaces, (std::vector<std::string>{"eth0", "wlan0"}));
   a["sensors"][0].erase("metrics");
   b["sensors"][0].erase("metrics");
+  // The GPIO examples come after the system sensor.
+  ASSERT_EQ(full.sensors.size(), 4u);
+  EXPECT_EQ(full.sensors[1].type, "gpio_input");
+  EXPECT_EQ(full.sensors[2].type, "gpio_counter");
+  EXPECT_EQ(full.sensors[3].type, "gpio_output");
+  a["sensors"].erase(a["sensors"].begin() + 1, a["sensors"].end());
   EXPECT_EQ(a, b);
 }
 
