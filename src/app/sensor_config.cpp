@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "pimqttd/app/gpio_config.hpp"
 #include "pimqttd/app/system_sensor_config.hpp"
 
 namespace pimqttd::app {
@@ -36,6 +37,9 @@ const SensorTypeRegistry& builtin_sensor_types() {
   static const SensorTypeRegistry registry = [] {
     SensorTypeRegistry types;
     types.add(system_sensor_type());
+    types.add(gpio_input_sensor_type());
+    types.add(gpio_counter_sensor_type());
+    types.add(gpio_output_sensor_type());
     return types;
   }();
   return registry;

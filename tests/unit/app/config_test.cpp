@@ -252,10 +252,12 @@ std::vector<BadCase> bad_cases() {
        {"sensors[0].type: required key missing"}},
       {"sensor type misspelt",
        sensors(R"({"type": "sytem", "bogus": 1})"),
-       {"sensors[0].type: expected one of \"system\", found \"sytem\"; did you mean \"system\"?"}},
+       {"sensors[0].type: expected one of \"system\", \"gpio_input\", \"gpio_counter\", "
+        "\"gpio_output\", found \"sytem\"; did you mean \"system\"?"}},
       {"sensor type unknown",
        sensors(R"({"type": "bme280"})"),
-       {"sensors[0].type: expected one of \"system\", found \"bme280\""}},
+       {"sensors[0].type: expected one of \"system\", \"gpio_input\", \"gpio_counter\", "
+        "\"gpio_output\", found \"bme280\""}},
       {"interval too short",
        sensors(R"({"type": "system", "interval": "0s"})"),
        {"sensors[0].interval: expected a duration from 1s to 1d, found \"0s\""}},
@@ -348,7 +350,8 @@ TEST(ConfigErrors, SyntaxErrorNeverEchoesThePassword) {
 TEST(ConfigErrors, UnknownTypeHidesTheEntrysOtherKeys) {
   // Without a known type its keys cannot be judged: only the type is reported.
   EXPECT_EQ(errors_of(sensors(R"({"type": "gpio", "pin": 4, "name": 5})")),
-            (Errors{"sensors[0].type: expected one of \"system\", found \"gpio\""}));
+            (Errors{"sensors[0].type: expected one of \"system\", \"gpio_input\", "
+                    "\"gpio_counter\", \"gpio_output\", found \"gpio\""}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -817,6 +820,12 @@ TEST(ConfigFiles, ExamplesParse) {
   EXPECT_EQ(metrics->network.interfaces, (std::vector<std::string>{"eth0", "wlan0"}));
   a["sensors"][0].erase("metrics");
   b["sensors"][0].erase("metrics");
+  // The GPIO examples come after the system sensor.
+  ASSERT_EQ(full.sensors.size(), 4u);
+  EXPECT_EQ(full.sensors[1].type, "gpio_input");
+  EXPECT_EQ(full.sensors[2].type, "gpio_counter");
+  EXPECT_EQ(full.sensors[3].type, "gpio_output");
+  a["sensors"].erase(a["sensors"].begin() + 1, a["sensors"].end());
   EXPECT_EQ(a, b);
 }
 

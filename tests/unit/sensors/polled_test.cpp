@@ -8,16 +8,17 @@
 #include <string>
 #include <vector>
 
-#include "support/sensor_context.hpp"
+#include "support/log_capture.hpp"
+#include "support/recording_context.hpp"
 
 namespace pimqttd::sensors {
 namespace {
 
 using namespace std::chrono_literals;
-using test::avail;
-using test::Event;
+using test::availability;
+using Event = test::SensorEvent;
 using test::LogCapture;
-using test::pub;
+using test::published;
 using test::RecordingContext;
 using ::testing::ElementsAre;
 
@@ -102,8 +103,8 @@ TEST(PolledSensor, StartRunsSetupBeginCollectAndPublishesEachKnownQuantity) {
   f.sensor->start(f.context);
   EXPECT_THAT(f.device->calls, ElementsAre("setup", "begin", "collect"));
   EXPECT_THAT(f.context.events,
-              ElementsAre(avail("greenhouse_temperature", true), avail("greenhouse_humidity", true),
-                          pub("greenhouse_temperature", 21.5), pub("greenhouse_humidity", 40.0)));
+              ElementsAre(availability("greenhouse_temperature", true), availability("greenhouse_humidity", true),
+                          published("greenhouse_temperature", 21.5), published("greenhouse_humidity", 40.0)));
   f.sensor->stop();
 }
 
@@ -125,7 +126,7 @@ TEST(PolledSensor, CyclesEveryIntervalWithoutSetupAgain) {
   f.sensor->stop();
   EXPECT_EQ(std::count(f.device->calls.begin(), f.device->calls.end(), "setup"), 1);
   // Availability is announced once, not per cycle.
-  EXPECT_EQ(f.context.of("greenhouse_temperature").front(), avail("greenhouse_temperature", true));
+  EXPECT_EQ(f.context.of("greenhouse_temperature").front(), availability("greenhouse_temperature", true));
   std::size_t availability = 0;
   for (const Event& e : f.context.events) availability += e.type == Event::available ? 1 : 0;
   EXPECT_EQ(availability, 2U);
@@ -136,14 +137,14 @@ TEST(PolledSensor, AFailureMarksEveryEntityUnavailableRetriesWithSetupAndRecover
   Fixture f;
   f.device->setups = {"no answer at 0x76 on /dev/i2c-1", "no answer at 0x76 on /dev/i2c-1", ""};
   f.sensor->start(f.context);
-  EXPECT_THAT(f.context.events, ElementsAre(avail("greenhouse_temperature", false),
-                                            avail("greenhouse_humidity", false)));
+  EXPECT_THAT(f.context.events, ElementsAre(availability("greenhouse_temperature", false),
+                                            availability("greenhouse_humidity", false)));
   ASSERT_TRUE(f.context.run_until([&] { return f.context.count("greenhouse_temperature") == 1; }));
   EXPECT_THAT(f.device->calls, ElementsAre("setup", "setup", "setup", "begin", "collect"));
   EXPECT_THAT(f.context.events,
-              ElementsAre(avail("greenhouse_temperature", false), avail("greenhouse_humidity", false),
-                          avail("greenhouse_temperature", true), avail("greenhouse_humidity", true),
-                          pub("greenhouse_temperature", 21.5), pub("greenhouse_humidity", 40.0)));
+              ElementsAre(availability("greenhouse_temperature", false), availability("greenhouse_humidity", false),
+                          availability("greenhouse_temperature", true), availability("greenhouse_humidity", true),
+                          published("greenhouse_temperature", 21.5), published("greenhouse_humidity", 40.0)));
   // Logged once while the reason stays the same, and once on recovery.
   EXPECT_THAT(log.lines(),
               ElementsAre("warning greenhouse: unavailable until it answers again: no answer at "

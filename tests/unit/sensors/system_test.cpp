@@ -22,16 +22,17 @@
 #include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/ha/discovery.hpp"
-#include "support/sensor_context.hpp"
+#include "support/log_capture.hpp"
+#include "support/recording_context.hpp"
 #include "support/temp_dir.hpp"
 
 namespace pimqttd::sensors {
 namespace {
 
-using test::avail;
-using test::Event;
+using test::availability;
+using Event = test::SensorEvent;
 using test::LogCapture;
-using test::pub;
+using test::published;
 using test::RecordingContext;
 
 using namespace std::chrono_literals;
@@ -335,32 +336,32 @@ TEST_F(SystemSensorTest, PublishesEverythingAtStart) {
   // Read inside start(): the rate metrics only took their first sample.
   EXPECT_EQ(context_.events,
             (std::vector<Event>{
-                avail("system_cpu_temperature", true), pub("system_cpu_temperature", 48.312),
-                avail("system_load_1m", true), pub("system_load_1m", 0.5),
-                avail("system_load_5m", true), pub("system_load_5m", 1.25),
-                avail("system_load_15m", true), pub("system_load_15m", 2.0),
-                avail("system_memory_used", true), pub("system_memory_used", 75.0),
-                avail("system_swap_used", true), pub("system_swap_used", 25.0),
-                avail("system_disk_used_root", true), pub("system_disk_used_root", 93.75),
-                avail("system_disk_used_boot_firmware", true),
-                pub("system_disk_used_boot_firmware", 50.0),
-                avail("system_uptime", true),
-                pub("system_uptime", std::string("2023-11-14T22:13:20+00:00")),
-                avail("system_wifi_signal_wlan0", true), pub("system_wifi_signal_wlan0", -52.0),
+                availability("system_cpu_temperature", true), published("system_cpu_temperature", 48.312),
+                availability("system_load_1m", true), published("system_load_1m", 0.5),
+                availability("system_load_5m", true), published("system_load_5m", 1.25),
+                availability("system_load_15m", true), published("system_load_15m", 2.0),
+                availability("system_memory_used", true), published("system_memory_used", 75.0),
+                availability("system_swap_used", true), published("system_swap_used", 25.0),
+                availability("system_disk_used_root", true), published("system_disk_used_root", 93.75),
+                availability("system_disk_used_boot_firmware", true),
+                published("system_disk_used_boot_firmware", 50.0),
+                availability("system_uptime", true),
+                published("system_uptime", std::string("2023-11-14T22:13:20+00:00")),
+                availability("system_wifi_signal_wlan0", true), published("system_wifi_signal_wlan0", -52.0),
                 // 0x50005: under-voltage and throttled, now and since boot.
-                avail("system_under_voltage", true), pub("system_under_voltage", true),
-                avail("system_under_voltage_since_boot", true),
-                pub("system_under_voltage_since_boot", true),
-                avail("system_frequency_capped", true), pub("system_frequency_capped", false),
-                avail("system_frequency_capped_since_boot", true),
-                pub("system_frequency_capped_since_boot", false),
-                avail("system_throttled", true), pub("system_throttled", true),
-                avail("system_throttled_since_boot", true),
-                pub("system_throttled_since_boot", true),
-                avail("system_soft_temperature_limit", true),
-                pub("system_soft_temperature_limit", false),
-                avail("system_soft_temperature_limit_since_boot", true),
-                pub("system_soft_temperature_limit_since_boot", false),
+                availability("system_under_voltage", true), published("system_under_voltage", true),
+                availability("system_under_voltage_since_boot", true),
+                published("system_under_voltage_since_boot", true),
+                availability("system_frequency_capped", true), published("system_frequency_capped", false),
+                availability("system_frequency_capped_since_boot", true),
+                published("system_frequency_capped_since_boot", false),
+                availability("system_throttled", true), published("system_throttled", true),
+                availability("system_throttled_since_boot", true),
+                published("system_throttled_since_boot", true),
+                availability("system_soft_temperature_limit", true),
+                published("system_soft_temperature_limit", false),
+                availability("system_soft_temperature_limit_since_boot", true),
+                published("system_soft_temperature_limit_since_boot", false),
             }));
   sensor.stop();
 }
@@ -377,7 +378,7 @@ TEST_F(SystemSensorTest, CpuUsageFromTwoSnapshots) {
   ASSERT_TRUE(context_.run_publishes("system_cpu_usage", 1));
   // No tick since the last snapshot: nothing to say.
   ASSERT_TRUE(context_.run_publishes("system_load", 3));
-  EXPECT_EQ(context_.published("system_cpu_usage"), (std::vector<Value>{40.0, 30.0}));
+  EXPECT_EQ(context_.values("system_cpu_usage"), (std::vector<Value>{40.0, 30.0}));
 
   // Counters that went backwards (CPUs taken offline...): a new baseline, no value.
   write("proc/stat", "cpu  10 0 10 70 10 0 0 0 0 0\n");
@@ -385,8 +386,8 @@ TEST_F(SystemSensorTest, CpuUsageFromTwoSnapshots) {
   EXPECT_EQ(context_.count("system_cpu_usage"), 2u);
   write("proc/stat", "cpu  60 0 10 120 10 0 0 0 0 0\n");  // +100 ticks, 50 busy
   ASSERT_TRUE(context_.run_publishes("system_cpu_usage", 1));
-  EXPECT_EQ(context_.published("system_cpu_usage"), (std::vector<Value>{40.0, 30.0, 50.0}));
-  EXPECT_EQ(context_.of("system_cpu_usage").front(), avail("system_cpu_usage", true));
+  EXPECT_EQ(context_.values("system_cpu_usage"), (std::vector<Value>{40.0, 30.0, 50.0}));
+  EXPECT_EQ(context_.of("system_cpu_usage").front(), availability("system_cpu_usage", true));
   sensor.stop();
 }
 
@@ -401,8 +402,8 @@ TEST_F(SystemSensorTest, NetworkThroughputFromTheClock) {
   now_ += 2s;
   write("proc/net/dev", net_dev(1000000 + 50000, 500000 + 4000));
   ASSERT_TRUE(context_.run_publishes("system_rx", 1));
-  EXPECT_EQ(context_.published("system_rx"), (std::vector<Value>{25.0}));  // 50 kB in 2 s
-  EXPECT_EQ(context_.published("system_tx"), (std::vector<Value>{2.0}));
+  EXPECT_EQ(context_.values("system_rx"), (std::vector<Value>{25.0}));  // 50 kB in 2 s
+  EXPECT_EQ(context_.values("system_tx"), (std::vector<Value>{2.0}));
 
   // The clock did not move: no rate.
   ASSERT_TRUE(context_.run_publishes("system_load", 3));
@@ -413,14 +414,14 @@ TEST_F(SystemSensorTest, NetworkThroughputFromTheClock) {
   now_ += 1s;
   write("proc/net/dev", net_dev(100, 504000));
   ASSERT_TRUE(context_.run_publishes("system_tx", 1));
-  EXPECT_EQ(context_.published("system_tx"), (std::vector<Value>{2.0, 0.0}));
+  EXPECT_EQ(context_.values("system_tx"), (std::vector<Value>{2.0, 0.0}));
   EXPECT_EQ(context_.count("system_rx"), 1u);
 
   now_ += 4s;
   write("proc/net/dev", net_dev(100 + 6000, 504000 + 1000));
   ASSERT_TRUE(context_.run_publishes("system_rx", 1));
-  EXPECT_EQ(context_.published("system_rx"), (std::vector<Value>{25.0, 1.5}));
-  EXPECT_EQ(context_.published("system_tx"), (std::vector<Value>{2.0, 0.0, 0.25}));
+  EXPECT_EQ(context_.values("system_rx"), (std::vector<Value>{25.0, 1.5}));
+  EXPECT_EQ(context_.values("system_tx"), (std::vector<Value>{2.0, 0.0, 0.25}));
   sensor.stop();
 }
 
@@ -432,7 +433,7 @@ TEST_F(SystemSensorTest, RateWarmupGivesAFirstValueEarly) {
   sensor.start(context_);
   write("proc/stat", kStat2);
   ASSERT_TRUE(context_.run_publishes("system_cpu_usage", 1));
-  EXPECT_EQ(context_.published("system_cpu_usage"), (std::vector<Value>{40.0}));
+  EXPECT_EQ(context_.values("system_cpu_usage"), (std::vector<Value>{40.0}));
   // Once only: then it waits for its own interval.
   write("proc/stat", kStat3);
   ASSERT_TRUE(context_.run_publishes("system_load", 5));
@@ -474,11 +475,11 @@ TEST_F(SystemSensorTest, AvailabilityFlipsWhenAFileVanishesAndComesBack) {
   const auto events = context_.of("system_cpu_temperature");
   ASSERT_GE(events.size(), 5u);
   EXPECT_EQ(std::vector<Event>(events.begin(), events.begin() + 5),
-            (std::vector<Event>{avail("system_cpu_temperature", true),
-                                pub("system_cpu_temperature", 48.312),
-                                avail("system_cpu_temperature", false),
-                                avail("system_cpu_temperature", true),
-                                pub("system_cpu_temperature", 50.0)}));
+            (std::vector<Event>{availability("system_cpu_temperature", true),
+                                published("system_cpu_temperature", 48.312),
+                                availability("system_cpu_temperature", false),
+                                availability("system_cpu_temperature", true),
+                                published("system_cpu_temperature", 50.0)}));
   for (std::size_t i = 5; i < events.size(); ++i) {
     EXPECT_EQ(events[i].type, Event::publish) << i;  // one flip each way
   }
@@ -500,8 +501,8 @@ TEST_F(SystemSensorTest, ParseErrorAtPollTime) {
   write("proc/loadavg", "3.00 2.00 1.00 1/1 1\n");
   ASSERT_TRUE(context_.run_publishes("system_load_5m", 1));
   sensor.stop();
-  EXPECT_EQ(context_.published("system_load_5m").back(), Value(2.0));
-  EXPECT_EQ(context_.of("system_load_1m")[2], avail("system_load_1m", false));
+  EXPECT_EQ(context_.values("system_load_5m").back(), Value(2.0));
+  EXPECT_EQ(context_.of("system_load_1m")[2], availability("system_load_1m", false));
   // One line for both entities.
   EXPECT_EQ(log_.lines(),
             (std::vector<std::string>{
@@ -524,9 +525,9 @@ TEST_F(SystemSensorTest, DiskThroughStatvfs) {
   sensor.stop();
   const auto events = context_.of("system_disk");
   EXPECT_EQ(std::vector<Event>(events.begin(), events.begin() + 6),
-            (std::vector<Event>{avail("system_disk", true), pub("system_disk", 50.0),
-                                pub("system_disk", 10.0), avail("system_disk", false),
-                                avail("system_disk", true), pub("system_disk", 100.0)}));
+            (std::vector<Event>{availability("system_disk", true), published("system_disk", 50.0),
+                                published("system_disk", 10.0), availability("system_disk", false),
+                                availability("system_disk", true), published("system_disk", 100.0)}));
 }
 
 TEST_F(SystemSensorTest, WifiNotAssociatedYet) {
@@ -536,7 +537,7 @@ TEST_F(SystemSensorTest, WifiNotAssociatedYet) {
   SystemSensor sensor(options({spec(Kind::wifi_signal, "wifi", "wlan0")}));
   EXPECT_EQ(ids_of(sensor), (std::vector<std::string>{"system_wifi"}));  // kept: it is wireless
   sensor.start(context_);
-  EXPECT_EQ(context_.events, (std::vector<Event>{avail("system_wifi", false)}));
+  EXPECT_EQ(context_.events, (std::vector<Event>{availability("system_wifi", false)}));
   write("proc/net/wireless", wireless("-67"));
   ASSERT_TRUE(context_.run_publishes("system_wifi", 1));
   // A driver that does not report dBm.
@@ -544,10 +545,10 @@ TEST_F(SystemSensorTest, WifiNotAssociatedYet) {
   ASSERT_TRUE(context_.run_until([&] { return context_.of("system_wifi").size() >= 4; }));
   sensor.stop();
   const auto events = context_.of("system_wifi");
-  EXPECT_EQ(events.front(), avail("system_wifi", false));
-  EXPECT_EQ(events[1], avail("system_wifi", true));
-  EXPECT_EQ(events[2], pub("system_wifi", -67.0));
-  EXPECT_EQ(events.back(), avail("system_wifi", false));
+  EXPECT_EQ(events.front(), availability("system_wifi", false));
+  EXPECT_EQ(events[1], availability("system_wifi", true));
+  EXPECT_EQ(events[2], published("system_wifi", -67.0));
+  EXPECT_EQ(events.back(), availability("system_wifi", false));
   EXPECT_EQ(log_.lines().back(), "warning system: system_wifi unavailable until it reads again: " +
                                      root() +
                                      "/proc/net/wireless: the signal level of wlan0 (60) is not "
@@ -567,15 +568,15 @@ TEST_F(SystemSensorTest, ThrottledFlagsFollowTheFirmware) {
   write(std::string(kThrottledFile), "0x10000\n");
   ASSERT_TRUE(context_.run_until([&] {
     return context_.count("system_uv_boot") >= 3 &&
-           context_.published("system_uv_boot").back() == Value(true);
+           context_.values("system_uv_boot").back() == Value(true);
   }));
   sensor.stop();
-  EXPECT_EQ(context_.published("system_soft").at(0), Value(false));
-  EXPECT_EQ(context_.published("system_soft").at(1), Value(true));
-  EXPECT_EQ(context_.published("system_soft_boot").at(1), Value(true));
-  EXPECT_EQ(context_.published("system_uv").at(1), Value(false));
-  EXPECT_EQ(context_.published("system_soft").back(), Value(false));
-  EXPECT_EQ(context_.published("system_uv").back(), Value(false));
+  EXPECT_EQ(context_.values("system_soft").at(0), Value(false));
+  EXPECT_EQ(context_.values("system_soft").at(1), Value(true));
+  EXPECT_EQ(context_.values("system_soft_boot").at(1), Value(true));
+  EXPECT_EQ(context_.values("system_uv").at(1), Value(false));
+  EXPECT_EQ(context_.values("system_soft").back(), Value(false));
+  EXPECT_EQ(context_.values("system_uv").back(), Value(false));
 }
 
 TEST_F(SystemSensorTest, StopEndsPollingAndStartResumes) {
@@ -592,7 +593,7 @@ TEST_F(SystemSensorTest, StopEndsPollingAndStartResumes) {
   sensor.start(context_);  // marks available again before its first value
   EXPECT_EQ(std::vector<Event>(context_.events.begin() + static_cast<std::ptrdiff_t>(before),
                                context_.events.end()),
-            (std::vector<Event>{avail("system_load", true), pub("system_load", 0.5)}));
+            (std::vector<Event>{availability("system_load", true), published("system_load", 0.5)}));
   ASSERT_TRUE(context_.run_publishes("system_load", 1));
 }
 
@@ -675,7 +676,7 @@ TEST(SystemSensorOnThisMachine, EveryKeptMetricReadsInRange) {
   sensor.stop();
 
   for (const auto& spec : specs) {
-    const auto values = context.published(spec.entity_id);
+    const auto values = context.values(spec.entity_id);
     for (const Value& value : values) {
       SCOPED_TRACE(spec.entity_id + " = " + format_value(value));
       switch (spec.kind) {

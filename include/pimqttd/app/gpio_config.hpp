@@ -1,0 +1,107 @@
+#pragma once
+// The GPIO sensor types: gpio_input (a binary sensor), gpio_counter (a pulse counter, with an
+// optional rate) and gpio_output (a switch). Each reads its own keys (see pimqttd.json(5)) into
+// an immutable settings object and builds its driver (sensors/gpio_*.hpp) over the real GPIO
+// lines (hw::LibgpiodLines).
+//
+// Keys every GPIO type has:
+// - "line" (required): the line's offset on its chip (an integer from 0 to 65535) or its name
+//   as the device tree gives it (a string of at most 31 bytes: "GPIO17");
+// - "chip": the chip's name ("gpiochip0"), label ("pinctrl-bcm2711"), path ("/dev/gpiochip0")
+//   or number (0). Required with a line offset; without it a line name is looked for on every
+//   chip, so that a configuration survives the Raspberry Pi 5's other chip;
+// - "active_low" (default false): the line is active (on, a pulse) while it is low.
+//
+// None of them polls except the counter, whose `interval` (1s to 1d, default 60s) is how often
+// its total may be published. Entity ids: the sensor id; the counter's rate is "<id>_rate".
+// Device classes and units are checked against Home Assistant's tables (ha::validate_entity).
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pimqttd/app/sensor_config.hpp"
+#include "pimqttd/hw/gpio.hpp"
+#include "pimqttd/sensors/gpio_output.hpp"
+
+namespace pimqttd::app {
+
+/// gpio_input: a binary sensor.
+class GpioInputSettings final : public SensorSettings {
+ public:
+  hw::GpioLineSpec line;
+  bool active_low = false;
+  /// "bias": "pull_up", "pull_down" or "disabled"; absent (as_is): left as it is.
+  hw::GpioBias bias = hw::GpioBias::as_is;
+  /// "debounce": 0s to 1m, default 50ms.
+  std::chrono::milliseconds debounce{50};
+  /// "device_class": a Home Assistant binary_sensor device class, or empty.
+  std::string device_class;
+
+  /// One entity: the sensor's id and name.
+  [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
+  void to_json(Json& object) const override;
+};
+
+/// How the counter's rate is expressed.
+enum class GpioRate : std::uint8_t { minute, hour };
+
+/// gpio_counter: a total_increasing sensor, and optionally its rate.
+class GpioCounterSettings final : public SensorSettings {
+ public:
+  hw::GpioLineSpec line;
+  bool active_low = false;
+  hw::GpioBias bias = hw::GpioBias::as_is;
+  /// "edge": the edge that starts a pulse, "rising" or "falling" (default).
+  hw::GpioEdge edge = hw::GpioEdge::falling;
+  /// "min_pulse": 0s (default: every edge counts) to 10s.
+  std::chrono::milliseconds min_pulse{0};
+  /// "multiplier": what one pulse is worth, a number > 0 up to 1e9; default 1.
+  double multiplier = 1.0;
+  /// "unit" (at most 32 bytes) and "device_class" (a sensor device class that allows
+  /// total_increasing with that unit), both optional.
+  std::string unit;
+  std::string device_class;
+  /// "rate": "minute", "hour", or absent (no rate entity).
+  std::optional<GpioRate> rate;
+  /// "save_interval": 1s to 1d, default 60s.
+  std::chrono::milliseconds save_interval{std::chrono::seconds{60}};
+
+  /// The total (the sensor's id and name), then "<id>_rate" / "<name> rate" when rate is set.
+  [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
+  void to_json(Json& object) const override;
+
+  /// The rate entity's unit and device class: a counter of energy in Wh, kWh, MWh or GWh per hour
+  /// is a power in W, kW, MW or GW; a unit per minute or hour that Home Assistant knows as a
+  /// volume flow rate ("L/min", "m³/h") is one; anything else is "<unit>/min" or "<unit>/h"
+  /// ("pulses/min" without a unit) with no device class.
+  struct RateEntity {
+    std::string unit;
+    std::string device_class;
+  };
+  [[nodiscard]] RateEntity rate_entity() const;
+};
+
+/// gpio_output: a switch.
+class GpioOutputSettings final : public SensorSettings {
+ public:
+  hw::GpioLineSpec line;
+  bool active_low = false;
+  /// "initial": "off" (default), "on" or "restore" (the state saved by the previous run).
+  sensors::GpioInitial initial = sensors::GpioInitial::off;
+  /// "momentary": 10ms to 1h; every ON becomes a pulse that long. Needs initial "off".
+  std::optional<std::chrono::milliseconds> momentary;
+  /// "device_class": "outlet", "switch" or empty.
+  std::string device_class;
+
+  [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
+  void to_json(Json& object) const override;
+};
+
+/// The types for the registry.
+[[nodiscard]] SensorType gpio_input_sensor_type();
+[[nodiscard]] SensorType gpio_counter_sensor_type();
+[[nodiscard]] SensorType gpio_output_sensor_type();
+
+}  // namespace pimqttd::app
