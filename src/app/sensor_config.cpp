@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "pimqttd/app/bh1750_config.hpp"
+#include "pimqttd/app/bme280_config.hpp"
+#include "pimqttd/app/mcp9808_config.hpp"
 #include "pimqttd/app/system_sensor_config.hpp"
 
 namespace pimqttd::app {
@@ -36,6 +39,10 @@ const SensorTypeRegistry& builtin_sensor_types() {
   static const SensorTypeRegistry registry = [] {
     SensorTypeRegistry types;
     types.add(system_sensor_type());
+    types.add(bme280_sensor_type());
+    types.add(bmp280_sensor_type());
+    types.add(mcp9808_sensor_type());
+    types.add(bh1750_sensor_type());
     return types;
   }();
   return registry;
