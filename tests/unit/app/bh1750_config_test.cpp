@@ -70,8 +70,8 @@ TEST(Bh1750SensorConfig, ResolutionsAndAddresses) {
   EXPECT_EQ(resolution("high"), Bh1750Resolution::high);
   EXPECT_EQ(resolution("high2"), Bh1750Resolution::high2);
   EXPECT_EQ(resolution("low"), Bh1750Resolution::low);
-  const auto* s = parse_sensor(R"({"type": "bh1750", "address": "0x5C", "bus": 0})")
-                      .settings_as<Bh1750SensorConfig>();
+  const SensorConfig sensor = parse_sensor(R"({"type": "bh1750", "address": "0x5C", "bus": 0})");
+  const auto* s = sensor.settings_as<Bh1750SensorConfig>();
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->location(), (I2cLocation{0, 0x5C}));
 }

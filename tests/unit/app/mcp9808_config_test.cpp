@@ -61,9 +61,9 @@ TEST(Mcp9808SensorConfig, Defaults) {
 
 TEST(Mcp9808SensorConfig, EveryAddressThePinsSelect) {
   for (int address = 0x18; address <= 0x1F; ++address) {
-    const auto* s =
-        parse_sensor(R"({"type": "mcp9808", "address": )" + std::to_string(address) + "}")
-            .settings_as<I2cSensorSettings>();
+    const SensorConfig sensor =
+        parse_sensor(R"({"type": "mcp9808", "address": )" + std::to_string(address) + "}");
+    const auto* s = sensor.settings_as<I2cSensorSettings>();
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(s->location().address, address);
   }
