@@ -4,6 +4,9 @@
 #include <stdexcept>
 
 #include "pimqttd/app/gpio_config.hpp"
+#include "pimqttd/app/bh1750_config.hpp"
+#include "pimqttd/app/bme280_config.hpp"
+#include "pimqttd/app/mcp9808_config.hpp"
 #include "pimqttd/app/system_sensor_config.hpp"
 
 namespace pimqttd::app {
@@ -40,6 +43,10 @@ const SensorTypeRegistry& builtin_sensor_types() {
     types.add(gpio_input_sensor_type());
     types.add(gpio_counter_sensor_type());
     types.add(gpio_output_sensor_type());
+    types.add(bme280_sensor_type());
+    types.add(bmp280_sensor_type());
+    types.add(mcp9808_sensor_type());
+    types.add(bh1750_sensor_type());
     return types;
   }();
   return registry;

@@ -1,0 +1,61 @@
+#pragma once
+// ROHM BH1750 ambient light sensor on I2C.
+//
+// One entity (kQuantities): illuminance, device class illuminance, state class measurement, lx,
+// display precision 0.
+//
+// The chip takes commands, not register addresses (plain I2C writes of one opcode, plain reads of
+// the 2-byte result), and has no identity to check. It is used in its one-time modes: each
+// measurement is started by its own command and the chip powers down after it, so nothing runs
+// between readings. The measurement-time register stays at its default (MTreg 69).
+// - setup(): writes Power On (0x01); a chip that does not acknowledge is a DeviceError.
+// - begin(): writes the one-time command of the resolution (Bh1750Resolution) and returns the
+//   datasheet's maximum measurement time for it: 180 ms (high, high2) or 24 ms (low).
+// - collect(): reads the 2-byte result, high byte first (a chip still converting does not
+//   acknowledge: a DeviceError for this cycle); see bh1750_illuminance().
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pimqttd/hw/i2c.hpp"
+#include "pimqttd/sensors/polled.hpp"
+
+namespace pimqttd::sensors {
+
+enum class Bh1750Resolution : std::uint8_t {
+  high,   ///< One Time H-Resolution Mode (0x20): 1 lx steps, up to 54612 lx
+  high2,  ///< One Time H-Resolution Mode2 (0x21): 0.5 lx steps, up to 27306 lx
+  low,    ///< One Time L-Resolution Mode (0x23): 4 lx steps
+};
+
+/// The result in lx at the default MTreg (69): counts / 1.2, and / 2 again in H-resolution
+/// mode2 (the datasheet's example: 0x8390 = 33680 counts is about 28067 lx).
+[[nodiscard]] double bh1750_illuminance(std::uint16_t counts, Bh1750Resolution resolution) noexcept;
+
+class Bh1750 final : public Device {
+ public:
+  static constexpr std::array<Quantity, 1> kQuantities{{
+      {"illuminance", "illuminance", "illuminance", "measurement", "lx", 0},
+  }};
+
+  Bh1750(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address,
+         Bh1750Resolution resolution = Bh1750Resolution::high);
+
+  void setup() override;
+  std::chrono::milliseconds begin() override;
+  std::vector<Reading> collect() override;
+
+ private:
+  void command(std::uint8_t opcode, const char* name);
+
+  std::shared_ptr<hw::I2cBus> bus_;
+  std::uint8_t address_;
+  Bh1750Resolution resolution_;
+  std::string where_;  ///< "BH1750 at 0x23 on /dev/i2c-1", for messages
+};
+
+}  // namespace pimqttd::sensors
