@@ -45,13 +45,6 @@ wait_until() {
   done
 }
 
-# Seconds since boot with two decimals, from /proc/uptime (no fork).
-uptime_now() {
-  local up rest
-  read -r up rest < /proc/uptime
-  echo "$up"
-}
-
 # Hundredths of a second since boot, for measuring short intervals in shell arithmetic.
 uptime_centis() {
   local up rest

@@ -71,11 +71,11 @@ case_main() {
   started=$(uptime_centis)
   pulses "$PULSES"
   took=$(( $(uptime_centis) - started ))
-  note "$PULSES pulses took ${took}0 ms"
+  note "$PULSES pulses took $((took * 10)) ms"
   if ! wait_until 100 last_payload_is water "$STATE" "$PULSES"; then
     total=$(last_payload water "$STATE")
     stop_pimqttd
-    fail "after $PULSES pulses in ${took}0 ms the total is '$total', not $PULSES;" \
+    fail "after $PULSES pulses in $((took * 10)) ms the total is '$total', not $PULSES;" \
       "$(reference_reader)"
   fi
   # Two more intervals must not add anything.
