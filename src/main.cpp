@@ -3,6 +3,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -157,6 +158,19 @@ int run_once(const pimqttd::app::Config& config) {
   pimqttd::core::Worker worker(loop);
   Collector collector(loop, worker);
   auto sensors = pimqttd::app::make_sensors(config);
+  // Outputs are left alone: checking the wiring must not switch a relay.
+  std::erase_if(sensors, [](const auto& sensor) {
+    const auto& entities = sensor->entities();
+    const bool output = std::any_of(entities.begin(), entities.end(),
+                                    [](const auto& entity) { return entity.commandable; });
+    if (output) {
+      for (const auto& entity : entities) {
+        std::fprintf(stderr, "pimqttd: %s is an output: --once does not drive it\n",
+                     entity.id.c_str());
+      }
+    }
+    return output;
+  });
   std::size_t expected = 0;
   for (auto& sensor : sensors) {
     expected += sensor->entities().size();
