@@ -746,7 +746,8 @@ TEST(ConfigPrint, EveryDefaultFilledIn) {
           "enabled": true,
           "interval": "1m"
         }
-      }
+      },
+      "filters": []
     }
   ]
 }
