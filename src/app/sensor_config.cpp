@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "pimqttd/app/ds18b20_config.hpp"
 #include "pimqttd/app/system_sensor_config.hpp"
 
 namespace pimqttd::app {
@@ -36,6 +37,7 @@ const SensorTypeRegistry& builtin_sensor_types() {
   static const SensorTypeRegistry registry = [] {
     SensorTypeRegistry types;
     types.add(system_sensor_type());
+    types.add(ds18b20_sensor_type());
     return types;
   }();
   return registry;

@@ -252,10 +252,11 @@ std::vector<BadCase> bad_cases() {
        {"sensors[0].type: required key missing"}},
       {"sensor type misspelt",
        sensors(R"({"type": "sytem", "bogus": 1})"),
-       {"sensors[0].type: expected one of \"system\", found \"sytem\"; did you mean \"system\"?"}},
+       {"sensors[0].type: expected one of \"system\", \"ds18b20\", found \"sytem\"; did you "
+        "mean \"system\"?"}},
       {"sensor type unknown",
        sensors(R"({"type": "bme280"})"),
-       {"sensors[0].type: expected one of \"system\", found \"bme280\""}},
+       {"sensors[0].type: expected one of \"system\", \"ds18b20\", found \"bme280\""}},
       {"interval too short",
        sensors(R"({"type": "system", "interval": "0s"})"),
        {"sensors[0].interval: expected a duration from 1s to 1d, found \"0s\""}},
@@ -348,7 +349,7 @@ TEST(ConfigErrors, SyntaxErrorNeverEchoesThePassword) {
 TEST(ConfigErrors, UnknownTypeHidesTheEntrysOtherKeys) {
   // Without a known type its keys cannot be judged: only the type is reported.
   EXPECT_EQ(errors_of(sensors(R"({"type": "gpio", "pin": 4, "name": 5})")),
-            (Errors{"sensors[0].type: expected one of \"system\", found \"gpio\""}));
+            (Errors{"sensors[0].type: expected one of \"system\", \"ds18b20\", found \"gpio\""}));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ TEST(SensorTypeRegistry, FindsByNameInRegistrationOrder) {
 }
 
 TEST(SensorTypeRegistry, BuiltinTypes) {
-  EXPECT_EQ(builtin_sensor_types().names(), (std::vector<std::string>{"system"}));
+  EXPECT_EQ(builtin_sensor_types().names(), (std::vector<std::string>{"system", "ds18b20"}));
   const SensorType* system = builtin_sensor_types().find("system");
   ASSERT_NE(system, nullptr);
   EXPECT_TRUE(system->polls);
