@@ -70,9 +70,8 @@ std::optional<FilterSpec> read_delta(const Json& value, const Location& where,
     return FilterSpec::delta(value.get<double>());
   }
   if (value.is_string()) {
-    if (auto percent = parse_percent(value.get_ref<const std::string&>()); percent && *percent > 0) {
-      return FilterSpec::delta_percent(*percent);
-    }
+    const auto percent = parse_percent(value.get_ref<const std::string&>());
+    if (percent && *percent > 0) return FilterSpec::delta_percent(*percent);
   }
   diagnostics.error(where, "expected a number above 0 or a percentage such as \"5%\", found " +
                                describe(value));

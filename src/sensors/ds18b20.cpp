@@ -73,16 +73,16 @@ void Ds18b20Sensor::attempt() {
   cycle_start_ = Clock::now();
   token_->in_flight = true;
   const std::uint64_t generation = token_->generation;
-  context_->worker().submit(
-      [read = read_, weak = std::weak_ptr<Token>(token_), generation]() -> core::Worker::Completion {
-        hw::W1Result result = read();
-        return [weak, generation, result = std::move(result)]() mutable {
-          const std::shared_ptr<Token> token = weak.lock();
-          if (!token) return;  // the sensor is gone
-          token->in_flight = false;
-          token->sensor->completed(generation, std::move(result));
-        };
-      });
+  std::weak_ptr<Token> weak = token_;
+  context_->worker().submit([read = read_, weak, generation]() -> core::Worker::Completion {
+    hw::W1Result result = read();
+    return [weak, generation, result = std::move(result)]() mutable {
+      const std::shared_ptr<Token> token = weak.lock();
+      if (!token) return;  // the sensor is gone
+      token->in_flight = false;
+      token->sensor->completed(generation, std::move(result));
+    };
+  });
 }
 
 void Ds18b20Sensor::completed(std::uint64_t generation, hw::W1Result result) {

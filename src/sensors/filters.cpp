@@ -35,7 +35,8 @@ class MultiplyFilter final : public Filter {
 
 class RoundFilter final : public Filter {
  public:
-  explicit RoundFilter(std::size_t decimals) : scale_(std::pow(10.0, static_cast<double>(decimals))) {}
+  explicit RoundFilter(std::size_t decimals)
+      : scale_(std::pow(10.0, static_cast<double>(decimals))) {}
   std::optional<double> apply(double value, FilterTime /*now*/) override { return rounded(value); }
   double convert_suppressed(double value) const override { return rounded(value); }
   void reset() override {}

@@ -52,7 +52,7 @@ const std::string kFilterList =
     R"("offset", "multiply", "round", "moving_average", "median", "delta", "throttle", )"
     R"("heartbeat")";
 
-// ---- the two forms -----------------------------------------------------------------------------
+// ---- the two forms ------------------------------------------------------------------------------
 
 TEST(FilterConfig, ArrayFormAppliesToEveryEntity) {
   const SensorFilters filters = filters_of(R"([
@@ -105,7 +105,7 @@ TEST(FilterConfig, AbsentOrNullOrEmptyMeansNone) {
   EXPECT_TRUE(config.sensors.at(0).filters.empty());
 }
 
-// ---- printing ----------------------------------------------------------------------------------
+// ---- printing -----------------------------------------------------------------------------------
 
 TEST(FilterConfig, PrintedAsWritten) {
   EXPECT_EQ(filters_to_json(filters_of(R"([{"offset": -0.5}, {"multiply": 2}, {"round": 1},
@@ -133,11 +133,12 @@ TEST(FilterConfig, PrintConfigReadsBackTheSame) {
   }
 }
 
-// ---- errors --------------------------------------------------------------------------------------
+// ---- errors -------------------------------------------------------------------------------------
 
 TEST(FilterConfigErrors, NotAnArrayOrObject) {
-  EXPECT_EQ(errors_of("5"), (Errors{"sensors[0].filters: expected an array of filters, or an "
-                                    "object of arrays of filters keyed by entity, found number 5"}));
+  EXPECT_EQ(errors_of("5"),
+            (Errors{"sensors[0].filters: expected an array of filters, or an object of arrays of "
+                    "filters keyed by entity, found number 5"}));
   EXPECT_EQ(errors_of(R"("round")"),
             (Errors{"sensors[0].filters: expected an array of filters, or an object of arrays of "
                     "filters keyed by entity, found string \"round\""}));

@@ -27,7 +27,7 @@ W1Failure failure_of(std::string_view text) {
   return result.ok() ? W1Failure{} : result.failure();
 }
 
-// ---- CRC, ids ------------------------------------------------------------------------------------
+// ---- CRC, ids -----------------------------------------------------------------------------------
 
 TEST(W1Crc, MatchesTheApplicationNotesExampleAndTheDriversOutput) {
   // Maxim application note 27, example 2: ROM code 02 1C B8 01 00 00 00 (family first) -> A2h.
@@ -55,7 +55,7 @@ TEST(W1Ids, FamilyAndTwelveLowercaseHexDigits) {
   }
 }
 
-// ---- parsing ---------------------------------------------------------------------------------------
+// ---- parsing ------------------------------------------------------------------------------------
 
 TEST(W1Parse, TemperatureFromTheDriversLine) {
   const W1Result result = parse_w1_slave(
@@ -160,7 +160,7 @@ TEST(W1Parse, MalformedTextIsRejected) {
             "malformed w1_slave text \"" + std::string(100, 'x') + "\"...");
 }
 
-// ---- reading the files ---------------------------------------------------------------------------
+// ---- reading the files --------------------------------------------------------------------------
 
 class W1DevicesTest : public ::testing::Test {
  protected:

@@ -132,7 +132,7 @@ TEST(Ds18b20, OneTemperatureEntityNamedAfterTheSensor) {
   EXPECT_EQ(ds18b20_entity(options(w1.root(), 30s)), expected);
 }
 
-// ---- reading through the worker ------------------------------------------------------------------
+// ---- reading through the worker -----------------------------------------------------------------
 
 TEST(Ds18b20, ReadsOnTheWorkerAndPublishes) {
   const FakeW1 w1;
@@ -172,7 +172,7 @@ TEST(Ds18b20, NothingAfterStop) {
   EXPECT_FALSE(sensor.reading());
 }
 
-// ---- faults --------------------------------------------------------------------------------------
+// ---- faults -------------------------------------------------------------------------------------
 
 TEST(Ds18b20, MissingDeviceIsUnavailableUntilItAppears) {
   const FakeW1 w1;
@@ -212,7 +212,8 @@ TEST(Ds18b20, PowerOnValueAndBadCrcAreNotPublished) {
 
   // The sensor lost power: 85 degC until its next conversion.
   w1.write(kPowerOn);
-  ASSERT_TRUE(context.run_until([&] { return context.of("outdoor").back() == avail("outdoor", false); }));
+  ASSERT_TRUE(
+      context.run_until([&] { return context.of("outdoor").back() == avail("outdoor", false); }));
   ASSERT_FALSE(log.lines().empty());
   EXPECT_EQ(log.lines().back(), "warning outdoor: unavailable until it answers again: " +
                                     w1.file().string() +
@@ -233,7 +234,7 @@ TEST(Ds18b20, PowerOnValueAndBadCrcAreNotPublished) {
                                 pub("outdoor", 25.062)}));
 }
 
-// ---- one read at a time, stop with a read in flight ----------------------------------------------
+// ---- one read at a time, stop with a read in flight ---------------------------------------------
 
 TEST(Ds18b20, StopWithAReadInFlightDropsItsResult) {
   const FakeW1 w1;

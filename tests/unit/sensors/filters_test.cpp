@@ -45,7 +45,7 @@ std::vector<Step> every_10s(const std::vector<double>& values) {
   return steps;
 }
 
-// ---- converters ----------------------------------------------------------------------------------
+// ---- converters ---------------------------------------------------------------------------------
 
 TEST(Filters, NoFiltersPassEverything) {
   EXPECT_EQ(run({}, {{20.5}, {-3}, {20.5}}), (Out{20.5, -3, 20.5}));
@@ -94,7 +94,7 @@ TEST(Filters, MedianFromTheFirstValueAndMeanOfTheMiddleTwo) {
             (Out{20, 20.25, 20.5, 20.5, 21}));
 }
 
-// ---- gates -----------------------------------------------------------------------------------------
+// ---- gates --------------------------------------------------------------------------------------
 
 TEST(Filters, DeltaPassesChangesOfAtLeastX) {
   EXPECT_EQ(run({FilterSpec::delta(0.5)}, {{20}, {20.2}, {20.5}, {20.4}, {21}, {20.6}, {19.9}}),
@@ -132,7 +132,7 @@ TEST(Filters, HeartbeatAloneChangesNothing) {
   EXPECT_EQ(run({FilterSpec::heartbeat(60s)}, every_10s({1, 1, 1})), (Out{1, 1, 1}));
 }
 
-// ---- heartbeat over gates ------------------------------------------------------------------------
+// ---- heartbeat over gates -----------------------------------------------------------------------
 
 TEST(Filters, HeartbeatLetsASteadyValueThroughDeltaOncePerPeriod) {
   // Every 10 s; 20 stays, 21 at 70 s is a change, then steady again.
@@ -182,7 +182,7 @@ TEST(Filters, AveragesAndGatesIgnoreSuppressedReadings) {
             (Out{10, no, no, 22}));
 }
 
-// ---- not-finite values, reset ------------------------------------------------------------------
+// ---- not-finite values, reset -------------------------------------------------------------------
 
 TEST(Filters, NotFiniteValuesPassUnchangedAndStartTheChainAfresh) {
   FilterChain filters = chain({FilterSpec::delta(0.5), FilterSpec::moving_average(3),
@@ -211,7 +211,7 @@ TEST(Filters, ResetForgetsEverything) {
   EXPECT_EQ(filters.size(), 3u);
 }
 
-// ---- building -------------------------------------------------------------------------------------
+// ---- building -----------------------------------------------------------------------------------
 
 TEST(Filters, SpecsNoConfigurationCanProduceAreRejected) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
