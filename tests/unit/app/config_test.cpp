@@ -809,16 +809,23 @@ TEST(ConfigFiles, ExamplesParse) {
   const Config full = load_config(examples_dir() / "full.json", test_options());
   EXPECT_EQ(full.mqtt.host, "homeassistant");
   EXPECT_TRUE(full.warnings.empty());
-  // The annotated example shows the defaults: apart from the values it sets on purpose it is
-  // the minimal one.
+  // The annotated example shows the defaults: apart from the values it sets on purpose (and the
+  // sensors it adds) it is the minimal one.
   Json a = Json::parse(to_json_text(full));
   Json b = Json::parse(to_json_text(minimal));
   const auto* metrics = full.sensors.at(0).settings_as<SystemSensorConfig>();
   ASSERT_NE(metrics, nullptr);
   EXPECT_EQ(metrics->cpu_usage.interval, seconds{10});
   EXPECT_EQ(metrics->network.interfaces, (std::vector<std::string>{"eth0", "wlan0"}));
+  EXPECT_EQ(full.sensors.at(0).filters.by_entity.size(), 2u);
+  ASSERT_EQ(full.sensors.size(), 2u);
+  EXPECT_EQ(full.sensors[1].type, "ds18b20");
+  EXPECT_EQ(full.sensors[1].filters.every_entity.size(), 3u);
   a["sensors"][0].erase("metrics");
+  a["sensors"][0].erase("filters");
+  a["sensors"].erase(1);
   b["sensors"][0].erase("metrics");
+  b["sensors"][0].erase("filters");
   EXPECT_EQ(a, b);
 }
 
