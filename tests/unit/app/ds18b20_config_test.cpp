@@ -9,6 +9,7 @@
 
 #include "pimqttd/app/config.hpp"
 #include "pimqttd/app/sensor_factory.hpp"
+#include "pimqttd/ha/discovery.hpp"
 #include "pimqttd/sensors/ds18b20.hpp"
 
 namespace pimqttd::app {
@@ -113,6 +114,8 @@ TEST(Ds18b20Config, MakesTheDriver) {
   expected.interval = 30s;
   EXPECT_EQ(driver->entities(),
             (std::vector<sensors::EntityInfo>{sensors::ds18b20_entity(expected)}));
+  // An entity Home Assistant accepts.
+  EXPECT_EQ(ha::validate_entity(driver->entities().at(0)), std::vector<std::string>{});
 }
 
 TEST(Ds18b20ConfigErrors, AddressIsRequiredAndChecked) {
