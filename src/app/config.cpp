@@ -526,6 +526,9 @@ class SensorListParser {
     const SensorParseContext context{sensor, base_directory_};
     sensor.settings = type.parse(r, context);
     if (sensor.settings) sensor.entities = sensor.settings->entities(sensor);
+    std::vector<std::string> entity_ids;
+    for (const auto& entity : sensor.entities) entity_ids.push_back(entity.id);
+    sensor.filters = read_filters(r, sensor.id, entity_ids);
     if (id_ok) check_unique(r, id_key, sensor);
     r.finish();
     sensors_.push_back(std::move(sensor));
@@ -700,6 +703,7 @@ std::string to_json_text(const Config& config) {
     entry["id"] = sensor.id;
     if (sensor.interval) entry["interval"] = format_duration(*sensor.interval);
     if (sensor.settings) sensor.settings->to_json(entry);
+    entry["filters"] = filters_to_json(sensor.filters);
     sensors.push_back(std::move(entry));
   }
   return out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";

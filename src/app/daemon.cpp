@@ -243,6 +243,7 @@ void Daemon::build_connection() {
 
 void Daemon::build_sensors() {
   sensors_ = make_sensors(config_);
+  filters_ = EntityFilters(config_.sensors);
   owners_.clear();
   for (const auto& sensor : sensors_) {
     for (const sensors::EntityInfo& entity : sensor->entities()) {
@@ -260,8 +261,10 @@ void Daemon::build_sensors() {
 std::vector<sensors::EntityInfo> Daemon::entities() const {
   std::vector<sensors::EntityInfo> all;
   for (const auto& sensor : sensors_) {
-    const auto& entities = sensor->entities();
-    all.insert(all.end(), entities.begin(), entities.end());
+    for (sensors::EntityInfo entity : sensor->entities()) {
+      filters_.adjust(entity);  // the interval Home Assistant's expire_after derives from
+      all.push_back(std::move(entity));
+    }
   }
   const auto& own = diagnostics_->entities();
   all.insert(all.end(), own.begin(), own.end());
@@ -473,7 +476,10 @@ void Daemon::schedule_reannounce() {
 }
 
 void Daemon::publish(std::string_view entity_id, sensors::Value value) {
-  std::string payload = sensors::format_value(value);
+  std::optional<sensors::Value> passed =
+      filters_.apply(entity_id, std::move(value), std::chrono::steady_clock::now());
+  if (!passed) return;  // suppressed by the entity's filters
+  std::string payload = sensors::format_value(*passed);
   auto [it, inserted] = states_.try_emplace(std::string(entity_id), payload);
   if (!inserted) it->second = payload;
   // Offline, only the newest value matters: it goes out with the others on reconnect.
@@ -487,6 +493,7 @@ void Daemon::set_available(std::string_view entity_id, bool available) {
   if (auto found = unavailable_.find(entity_id); available && found != unavailable_.end()) {
     unavailable_.erase(found);
     changed = true;
+    filters_.reset(entity_id);  // its first reading back is published at once
   } else if (!available && found == unavailable_.end()) {
     unavailable_.emplace(entity_id);
     changed = true;

@@ -7,6 +7,7 @@
 #include "pimqttd/app/bh1750_config.hpp"
 #include "pimqttd/app/bme280_config.hpp"
 #include "pimqttd/app/mcp9808_config.hpp"
+#include "pimqttd/app/ds18b20_config.hpp"
 #include "pimqttd/app/system_sensor_config.hpp"
 
 namespace pimqttd::app {
@@ -47,6 +48,7 @@ const SensorTypeRegistry& builtin_sensor_types() {
     types.add(bmp280_sensor_type());
     types.add(mcp9808_sensor_type());
     types.add(bh1750_sensor_type());
+    types.add(ds18b20_sensor_type());
     return types;
   }();
   return registry;

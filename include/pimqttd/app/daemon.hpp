@@ -8,8 +8,9 @@
 // - Home Assistant's birth message (`online` on its status topic) re-announces the same after a
 //   random delay from 0 to homeassistant.reannounce_delay_max, so that many devices do not
 //   answer at once.
-// - Readings go out as state messages while connected; offline, only the newest value of each
-//   entity is kept and published on reconnect.
+// - Readings pass through their entity's filters (entity_filters.hpp), then go out as state
+//   messages while connected; offline, only the newest value of each entity is kept and
+//   published on reconnect.
 // - stop(): `offline` on the status topic, DISCONNECT, state saved; a few seconds at most.
 // - Sensors' persisted state (pulse totals, outputs' last states) is kept in the state directory
 //   (sensors.json): written on the worker when a sensor persists, and at stop.
@@ -33,6 +34,7 @@
 #include <vector>
 
 #include "pimqttd/app/config.hpp"
+#include "pimqttd/app/entity_filters.hpp"
 #include "pimqttd/app/state_store.hpp"
 #include "pimqttd/app/systemd.hpp"
 #include "pimqttd/ha/discovery.hpp"
@@ -128,6 +130,8 @@ class Daemon final : private sensors::SensorContext {
   std::unique_ptr<ha::Topics> topics_;
   std::unique_ptr<mqtt::Client> client_;
   std::vector<std::unique_ptr<sensors::Sensor>> sensors_;
+  /// Every entity's filters; rebuilt with the sensors.
+  EntityFilters filters_;
   std::unique_ptr<Diagnostics> diagnostics_;
   /// entity id -> the sensor that feeds it (for commands)
   std::map<std::string, sensors::Sensor*, std::less<>> owners_;

@@ -1,12 +1,13 @@
 #pragma once
 // Sensor entries of the configuration (`sensors[]`) and the registry of sensor types.
 //
-// Every entry has the common keys `type`, `name`, `id` and (for types that poll) `interval`;
-// everything else belongs to its type. A type is a `SensorType`: its name, its defaults and a
-// parse function that reads its own keys with an ObjectReader (config_reader.hpp) and returns an
-// immutable `SensorSettings` object. Adding a type (gpio_input, bme280...) means one new file that
-// defines its settings class and a `SensorType` (with the function that builds its driver), plus
-// one line in `builtin_sensor_types()` (src/app/sensor_config.cpp); config.cpp does not change.
+// Every entry has the common keys `type`, `name`, `id`, `filters` (filter_config.hpp) and (for
+// types that poll) `interval`; everything else belongs to its type. A type is a `SensorType`:
+// its name, its defaults and a parse function that reads its own keys with an ObjectReader
+// (config_reader.hpp) and returns an immutable `SensorSettings` object. Adding a type
+// (gpio_input, bme280...) means one new file that defines its settings class and a `SensorType`
+// (with the function that builds its driver), plus one line in `builtin_sensor_types()`
+// (src/app/sensor_config.cpp); config.cpp does not change.
 //
 // Entity ids: each sensor has an id (given, or its name slugified: "Living room" ->
 // "living_room"), and each of its entities an id derived from it (`<sensor id>_<metric>`, or the
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "pimqttd/app/config_reader.hpp"
+#include "pimqttd/app/filter_config.hpp"
 #include "pimqttd/sensors/sensor.hpp"
 
 namespace pimqttd::app {
@@ -65,6 +67,8 @@ struct SensorConfig {
   std::shared_ptr<const SensorSettings> settings;
   /// settings->entities(*this), computed once at load.
   std::vector<EntityConfig> entities;
+  /// `filters`: what happens to the entities' numeric readings before they are published.
+  SensorFilters filters;
 
   /// The settings as the type's own class, or nullptr for another type.
   template <class T>

@@ -58,7 +58,7 @@ TEST(Bh1750SensorConfig, Defaults) {
   const Config config = parse_config(with_sensors(R"({"type": "bh1750"})"), options());
   EXPECT_EQ(Json::parse(to_json_text(config))["sensors"][0].dump(),
             R"({"type":"bh1750","name":"BH1750","id":"bh1750","interval":"1m","bus":1,)"
-            R"("address":"0x23","resolution":"high"})");
+            R"("address":"0x23","resolution":"high","filters":[]})");
 }
 
 TEST(Bh1750SensorConfig, ResolutionsAndAddresses) {

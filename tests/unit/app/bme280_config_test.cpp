@@ -99,10 +99,10 @@ TEST(Bme280SensorConfig, PrintedWithEveryDefaultAndReadBack) {
   const Json printed = Json::parse(to_json_text(config));
   EXPECT_EQ(printed["sensors"][0].dump(),
             R"({"type":"bme280","name":"BME280","id":"bme280","interval":"1m","bus":1,)"
-            R"("address":"0x76","oversampling":{"temperature":1,"pressure":1,"humidity":1}})");
+            R"("address":"0x76","oversampling":{"temperature":1,"pressure":1,"humidity":1},"filters":[]})");
   EXPECT_EQ(printed["sensors"][1].dump(),
             R"({"type":"bmp280","name":"Attic","id":"attic","interval":"1m","bus":1,)"
-            R"("address":"0x76","oversampling":{"temperature":1,"pressure":1}})");
+            R"("address":"0x76","oversampling":{"temperature":1,"pressure":1},"filters":[]})");
   const Config again = parse_config(to_json_text(config), options());
   EXPECT_EQ(to_json_text(again), to_json_text(config));
 }

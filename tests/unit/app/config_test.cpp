@@ -757,7 +757,8 @@ TEST(ConfigPrint, EveryDefaultFilledIn) {
           "enabled": true,
           "interval": "1m"
         }
-      }
+      },
+      "filters": []
     }
   ]
 }
@@ -818,22 +819,27 @@ TEST(ConfigFiles, ExamplesParse) {
   const Config full = load_config(examples_dir() / "full.json", test_options());
   EXPECT_EQ(full.mqtt.host, "homeassistant");
   EXPECT_TRUE(full.warnings.empty());
-  // The annotated example shows the defaults: apart from the values it sets on purpose it is
-  // the minimal one.
+  // The annotated example shows the defaults: apart from the values it sets on purpose (and the
+  // sensors it adds) it is the minimal one.
   Json a = Json::parse(to_json_text(full));
   Json b = Json::parse(to_json_text(minimal));
   const auto* metrics = full.sensors.at(0).settings_as<SystemSensorConfig>();
   ASSERT_NE(metrics, nullptr);
   EXPECT_EQ(metrics->cpu_usage.interval, seconds{10});
   EXPECT_EQ(metrics->network.interfaces, (std::vector<std::string>{"eth0", "wlan0"}));
+  EXPECT_EQ(full.sensors.at(0).filters.by_entity.size(), 2u);
+  // After the system sensor, an example of each kind of sensor.
+  std::vector<std::string> types;
+  for (const SensorConfig& sensor : full.sensors) types.push_back(sensor.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"system", "gpio_input", "gpio_counter",
+                                             "gpio_output", "ds18b20", "bme280"}));
+  const auto ds18b20 = std::find(types.begin(), types.end(), "ds18b20") - types.begin();
+  EXPECT_EQ(full.sensors.at(static_cast<std::size_t>(ds18b20)).filters.every_entity.size(), 3u);
   a["sensors"][0].erase("metrics");
-  b["sensors"][0].erase("metrics");
-  // The GPIO examples come after the system sensor.
-  ASSERT_EQ(full.sensors.size(), 4u);
-  EXPECT_EQ(full.sensors[1].type, "gpio_input");
-  EXPECT_EQ(full.sensors[2].type, "gpio_counter");
-  EXPECT_EQ(full.sensors[3].type, "gpio_output");
+  a["sensors"][0].erase("filters");
   a["sensors"].erase(a["sensors"].begin() + 1, a["sensors"].end());
+  b["sensors"][0].erase("metrics");
+  b["sensors"][0].erase("filters");
   EXPECT_EQ(a, b);
 }
 

@@ -56,7 +56,7 @@ TEST(Mcp9808SensorConfig, Defaults) {
   const Config config = parse_config(with_sensors(R"({"type": "mcp9808"})"), options());
   EXPECT_EQ(Json::parse(to_json_text(config))["sensors"][0].dump(),
             R"({"type":"mcp9808","name":"MCP9808","id":"mcp9808","interval":"1m","bus":1,)"
-            R"("address":"0x18"})");
+            R"("address":"0x18","filters":[]})");
 }
 
 TEST(Mcp9808SensorConfig, EveryAddressThePinsSelect) {

@@ -1,0 +1,98 @@
+#pragma once
+// Ds18b20Sensor: a DS18B20 (or DS1822) 1-Wire thermometer read through the kernel's w1 sysfs
+// interface (hw/w1.hpp), the `ds18b20` sensor type.
+//
+// One entity, whose id is the sensor id itself: the temperature in °C (device class
+// temperature, state class measurement, display precision 1), from the driver's "t=" value.
+//
+// Reading: a read of w1_slave blocks while the chip converts (about 750 ms), so it never runs on
+// the loop: every `interval` the sensor submits one read to the context's Worker, and its
+// completion (on the loop) publishes the value or records the failure. Never two reads at once:
+// the next read is scheduled only when one completes (one interval after the previous read
+// started, or at once if that has passed); a read that falls due while an earlier one is still
+// on the worker (one from before a stop() and start()) waits for it.
+//
+// Faults follow the rules every driver shares (FaultTracker, polled.hpp): a failed read (no
+// such device, unreadable file, CRC failure, the 85 °C power-on value, a bus held low) marks
+// the entity unavailable and logs the reason once, then the read is retried after retry_min,
+// doubling up to retry_max; the first good read marks it available again.
+//
+// stop() cancels the timer and makes any read still on the worker stale: its completion is
+// dropped, so nothing reaches the context after stop() returns. Destroying the sensor with a
+// read in flight is safe too (the completion finds the sensor gone).
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/hw/w1.hpp"
+#include "pimqttd/sensors/polled.hpp"
+#include "pimqttd/sensors/sensor.hpp"
+
+namespace pimqttd::sensors {
+
+struct Ds18b20Options {
+  /// The sensor id, which is also the entity id.
+  std::string id;
+  /// The entity's name.
+  std::string name;
+  /// The sysfs id: "28-0316a2794aff".
+  std::string address;
+  /// Where sys/bus/w1/devices is looked up ("/" on a real system).
+  std::filesystem::path root{"/"};
+  std::chrono::milliseconds interval{std::chrono::seconds{60}};
+  std::chrono::milliseconds retry_min{std::chrono::seconds{1}};
+  std::chrono::milliseconds retry_max{std::chrono::minutes{5}};
+};
+
+/// The entity of a DS18B20 sensor.
+[[nodiscard]] EntityInfo ds18b20_entity(const Ds18b20Options& options);
+
+class Ds18b20Sensor final : public Sensor {
+ public:
+  /// One read; runs on the worker thread, so it may use only what it captured by value.
+  using Read = std::function<hw::W1Result()>;
+
+  /// `read` empty: hw::W1Devices(options.root).read_temperature(options.address).
+  explicit Ds18b20Sensor(Ds18b20Options options, Read read = {});
+  ~Ds18b20Sensor() override;
+  Ds18b20Sensor(const Ds18b20Sensor&) = delete;
+  Ds18b20Sensor& operator=(const Ds18b20Sensor&) = delete;
+
+  [[nodiscard]] const std::vector<EntityInfo>& entities() const override { return entities_; }
+  void start(SensorContext& context) override;
+  void stop() override;
+
+  /// A read is on the worker (possibly a stale one).
+  [[nodiscard]] bool reading() const noexcept;
+
+ private:
+  // What a read's completion finds when it comes back to the loop: whether the sensor still
+  // exists (a weak pointer to this), which run of it submitted the read, whether one is out.
+  struct Token {
+    Ds18b20Sensor* sensor = nullptr;
+    std::uint64_t generation = 0;
+    bool in_flight = false;
+  };
+
+  void attempt();
+  void completed(std::uint64_t generation, hw::W1Result result);
+  void schedule(std::chrono::steady_clock::time_point at);
+
+  Ds18b20Options options_;
+  Read read_;
+  std::vector<EntityInfo> entities_;
+  FaultTracker faults_;
+  std::shared_ptr<Token> token_;
+  SensorContext* context_ = nullptr;
+  core::TimerId timer_ = 0;
+  bool waiting_ = false;  // a read fell due while a stale one was in flight
+  std::chrono::steady_clock::time_point cycle_start_{};
+};
+
+}  // namespace pimqttd::sensors
