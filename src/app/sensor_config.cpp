@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "pimqttd/app/ads1115_config.hpp"
+#include "pimqttd/app/humidity_sensor_config.hpp"
+#include "pimqttd/app/ina219_config.hpp"
 #include "pimqttd/app/system_sensor_config.hpp"
 
 namespace pimqttd::app {
@@ -36,6 +39,13 @@ const SensorTypeRegistry& builtin_sensor_types() {
   static const SensorTypeRegistry registry = [] {
     SensorTypeRegistry types;
     types.add(system_sensor_type());
+    types.add(sht3x_sensor_type());
+    types.add(sht4x_sensor_type());
+    types.add(htu21d_sensor_type());
+    types.add(si7021_sensor_type());
+    types.add(aht20_sensor_type());
+    types.add(ads1115_sensor_type());
+    types.add(ina219_sensor_type());
     return types;
   }();
   return registry;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -19,6 +20,10 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Errors = std::vector<std::string>;
 namespace fs = std::filesystem;
+
+// The sensor types of this build, as the error for an unknown type lists them.
+const std::string kBuiltinTypes =
+    R"("system", "sht3x", "sht4x", "htu21d", "si7021", "aht20", "ads1115", "ina219")";
 
 LoadOptions test_options() {
   LoadOptions options;
@@ -252,10 +257,11 @@ std::vector<BadCase> bad_cases() {
        {"sensors[0].type: required key missing"}},
       {"sensor type misspelt",
        sensors(R"({"type": "sytem", "bogus": 1})"),
-       {"sensors[0].type: expected one of \"system\", found \"sytem\"; did you mean \"system\"?"}},
+       {"sensors[0].type: expected one of " + kBuiltinTypes +
+           ", found \"sytem\"; did you mean \"system\"?"}},
       {"sensor type unknown",
        sensors(R"({"type": "bme280"})"),
-       {"sensors[0].type: expected one of \"system\", found \"bme280\""}},
+       {"sensors[0].type: expected one of " + kBuiltinTypes + ", found \"bme280\""}},
       {"interval too short",
        sensors(R"({"type": "system", "interval": "0s"})"),
        {"sensors[0].interval: expected a duration from 1s to 1d, found \"0s\""}},
@@ -348,7 +354,7 @@ TEST(ConfigErrors, SyntaxErrorNeverEchoesThePassword) {
 TEST(ConfigErrors, UnknownTypeHidesTheEntrysOtherKeys) {
   // Without a known type its keys cannot be judged: only the type is reported.
   EXPECT_EQ(errors_of(sensors(R"({"type": "gpio", "pin": 4, "name": 5})")),
-            (Errors{"sensors[0].type: expected one of \"system\", found \"gpio\""}));
+            (Errors{"sensors[0].type: expected one of " + kBuiltinTypes + ", found \"gpio\""}));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -817,6 +823,13 @@ TEST(ConfigFiles, ExamplesParse) {
   EXPECT_EQ(metrics->network.interfaces, (std::vector<std::string>{"eth0", "wlan0"}));
   a["sensors"][0].erase("metrics");
   b["sensors"][0].erase("metrics");
+  // The examples of the other sensor types follow the system sensor.
+  std::vector<std::string> types;
+  for (const auto& sensor : full.sensors) types.push_back(sensor.type);
+  for (const char* type : {"sht4x", "ads1115", "ina219"}) {
+    EXPECT_NE(std::find(types.begin(), types.end(), type), types.end()) << type;
+  }
+  a["sensors"] = Json::array({a["sensors"][0]});
   EXPECT_EQ(a, b);
 }
 
