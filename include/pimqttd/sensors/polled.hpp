@@ -78,7 +78,9 @@ struct Reading {
 class Device {
  public:
   virtual ~Device() = default;
-  /// Checks the chip's identity and writes its configuration. Throws DeviceError.
+  /// Checks the chip's identity and writes its configuration. Throws DeviceError. (A check
+  /// that needs a wait of its own, such as a serial number the chip must first fetch, is made
+  /// by the first cycle after setup() instead, as a step of its measurement.)
   virtual void setup() = 0;
   /// Starts one measurement; returns the time the chip needs before collect() (zero: at
   /// once). Throws DeviceError.

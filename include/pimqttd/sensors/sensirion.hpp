@@ -40,7 +40,8 @@ namespace pimqttd::sensors {
   for (const std::uint8_t byte : bytes) {
     crc ^= byte;
     for (int bit = 0; bit < 8; ++bit) {
-      crc = static_cast<std::uint8_t>((crc & 0x80U) != 0 ? (crc << 1U) ^ 0x31U : crc << 1U);
+      const unsigned shifted = static_cast<unsigned>(crc) << 1U;
+      crc = static_cast<std::uint8_t>((crc & 0x80U) != 0 ? shifted ^ 0x31U : shifted);
     }
   }
   return crc;
