@@ -3,7 +3,7 @@
 // (ADDR tied to GND, VDD, SDA or SCL), reading a list of channels as voltages.
 //
 // Register chip: only SMBus word transactions, most significant byte first (so it also runs on
-// i2c-stub). Registers (ADS1115 datasheet, section 8.6): 0x00 conversion, 0x01 config, 0x02
+// i2c-stub). Registers (the datasheet's register map): 0x00 conversion, 0x01 config, 0x02
 // Lo_thresh, 0x03 Hi_thresh.
 //
 // Identity (setup()): the config register's bits this driver never changes must hold their reset

@@ -1,7 +1,7 @@
 #pragma once
 // Aht20: Aosong AHT20 temperature and humidity sensor at 0x38 (the `aht20` sensor type).
 //
-// The cycle, with PolledSensor's steps (AHT20 datasheet, section 5.4):
+// The cycle, with PolledSensor's steps (the AHT20 datasheet's reading procedure):
 //
 //     setup()      -- reads the status byte (a plain one-byte read). Its calibration bit (0x08)
 //                     set is the chip's identity check; when it is clear, sends the

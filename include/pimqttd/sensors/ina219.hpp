@@ -3,7 +3,7 @@
 // to 0x4F (A0 and A1 each tied to GND, VS+, SDA or SCL).
 //
 // Register chip: only SMBus word transactions, most significant byte first (so it also runs on
-// i2c-stub). Registers (INA219 datasheet, section 8.6): 0x00 configuration, 0x01 shunt voltage,
+// i2c-stub). Registers (the datasheet's register map): 0x00 configuration, 0x01 shunt voltage,
 // 0x02 bus voltage, 0x03 power, 0x04 current, 0x05 calibration.
 //
 // The chip runs in its reset configuration, 0x399F: 32 V bus range, shunt PGA /8 (±320 mV),
@@ -11,7 +11,7 @@
 // the configuration can measure is 0.32 V: max_current * shunt_ohms must not exceed it.
 //
 // Current and power come from the chip's own current and power registers, which it computes
-// from the calibration register, programmed per the datasheet's procedure (section 8.5.1):
+// from the calibration register, programmed per the datasheet's calibration procedure:
 //
 //     Current_LSB = max_current / 2^15                 (the finest LSB for that maximum)
 //     Cal = trunc(0.04096 / (Current_LSB * shunt_ohms)), even (bit 0 of the register is void)

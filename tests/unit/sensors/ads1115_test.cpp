@@ -25,7 +25,7 @@ using Kind = test::FakeI2cBus::Kind;
 
 constexpr std::uint8_t kAddress = 0x48;
 
-// The config words of the datasheet's field table (section 8.6.3): OS | MUX << 12 | PGA << 9 |
+// The config words of the datasheet's config register field table: OS | MUX << 12 | PGA << 9 |
 // MODE | DR = 100 | COMP_QUE = 11.
 TEST(Ads1115Config, WordsForInputsAndRanges) {
   EXPECT_EQ(Ads1115::config_word({"x", Ads1115Input::a0, 4.096, 1.0}), 0xC383);
@@ -41,8 +41,8 @@ TEST(Ads1115Config, WordsForInputsAndRanges) {
   EXPECT_EQ(Ads1115::pga_code(5.0), std::nullopt);
 }
 
-// One LSB is FSR / 32768 (datasheet table 8-3: 125 µV at ±4.096 V, 187.5 µV at ±6.144 V,
-// 7.8125 µV at ±0.256 V).
+// One LSB is FSR / 32768 (the datasheet's table of full-scale ranges and LSB sizes: 125 µV at
+// ±4.096 V, 187.5 µV at ±6.144 V, 7.8125 µV at ±0.256 V).
 TEST(Ads1115Config, CountsToVolts) {
   EXPECT_EQ(Ads1115::volts(1, 4.096), 0.000125);
   EXPECT_EQ(Ads1115::volts(1, 6.144), 0.0001875);

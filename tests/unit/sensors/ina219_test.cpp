@@ -20,7 +20,7 @@ using Kind = test::FakeI2cBus::Kind;
 
 constexpr std::uint8_t kAddress = 0x40;
 
-// The datasheet's calibration procedure (section 8.5.1): Current_LSB = max current / 2^15,
+// The datasheet's calibration procedure: Current_LSB = max current / 2^15,
 // Cal = trunc(0.04096 / (Current_LSB * R_shunt)), Power_LSB = 20 * Current_LSB. With a 0.1 Ω
 // shunt and 1.6384 A, Current_LSB is 50 µA, Cal 8192 (0x2000) and Power_LSB 1 mW; with the
 // default 3.2 A (0.32 V / 0.1 Ω), Cal = trunc(4194.304) = 4194.
