@@ -8,6 +8,9 @@
 #include "pimqttd/app/bme280_config.hpp"
 #include "pimqttd/app/mcp9808_config.hpp"
 #include "pimqttd/app/ds18b20_config.hpp"
+#include "pimqttd/app/ads1115_config.hpp"
+#include "pimqttd/app/humidity_sensor_config.hpp"
+#include "pimqttd/app/ina219_config.hpp"
 #include "pimqttd/app/system_sensor_config.hpp"
 
 namespace pimqttd::app {
@@ -49,6 +52,13 @@ const SensorTypeRegistry& builtin_sensor_types() {
     types.add(mcp9808_sensor_type());
     types.add(bh1750_sensor_type());
     types.add(ds18b20_sensor_type());
+    types.add(sht3x_sensor_type());
+    types.add(sht4x_sensor_type());
+    types.add(htu21d_sensor_type());
+    types.add(si7021_sensor_type());
+    types.add(aht20_sensor_type());
+    types.add(ads1115_sensor_type());
+    types.add(ina219_sensor_type());
     return types;
   }();
   return registry;

@@ -1,6 +1,7 @@
 #include "pimqttd/sensors/polled.hpp"
 
 #include <algorithm>
+#include <iterator>
 #include <utility>
 
 #include <spdlog/spdlog.h>
@@ -117,6 +118,7 @@ void PolledSensor::schedule(Clock::time_point at, bool collect) {
 
 void PolledSensor::attempt() {
   cycle_start_ = Clock::now();
+  pending_.clear();
   milliseconds wait{0};
   try {
     if (!set_up_) {
@@ -136,13 +138,25 @@ void PolledSensor::attempt() {
 }
 
 void PolledSensor::finish() {
-  std::vector<Reading> readings;
+  std::optional<milliseconds> next;
   try {
-    readings = device_->collect();
+    std::vector<Reading> step = device_->collect();
+    pending_.insert(pending_.end(), std::make_move_iterator(step.begin()),
+                    std::make_move_iterator(step.end()));
+    next = device_->begin_next();
   } catch (const DeviceError& error) {
+    pending_.clear();
     fail(error.what());
     return;
   }
+  if (next) {
+    // Even a step that needs no wait goes through the loop, so that a device taking many steps
+    // never holds it.
+    schedule(Clock::now() + std::max(*next, milliseconds{0}), true);
+    return;
+  }
+  std::vector<Reading> readings = std::move(pending_);
+  pending_.clear();
   SensorContext* context = context_;
   faults_.succeeded(*context, infos_);
   for (Reading& reading : readings) {

@@ -20,6 +20,16 @@ std::uint8_t FakeI2cBus::reg(std::uint8_t address, std::uint8_t reg) const {
   return devices_.at(address).registers[reg];
 }
 
+void FakeI2cBus::set_word(std::uint8_t address, std::uint8_t reg, std::uint16_t value) {
+  Device& device = devices_[address];
+  device.word_registers = true;
+  device.words[reg] = value;
+}
+
+std::uint16_t FakeI2cBus::word(std::uint8_t address, std::uint8_t reg) const {
+  return devices_.at(address).words[reg];
+}
+
 void FakeI2cBus::queue_read(std::uint8_t address, std::vector<std::uint8_t> bytes) {
   devices_[address].reads.push_back(std::move(bytes));
 }
@@ -72,9 +82,14 @@ std::error_code FakeI2cBus::read_word_data(std::uint8_t address, std::uint8_t re
                                            std::uint16_t& value) {
   Device* device = nullptr;
   if (const auto error = reach(address, device)) return error;
-  const std::uint8_t low = device->registers[reg];
-  const std::uint8_t high = device->registers[static_cast<std::uint8_t>(reg + 1)];
-  value = static_cast<std::uint16_t>(low | (high << 8U));
+  if (device->word_registers) {
+    value = device->words[reg];
+  } else {
+    const std::uint8_t next = device->registers[static_cast<std::uint8_t>(reg + 1)];
+    value = static_cast<std::uint16_t>(device->registers[reg] | (next << 8U));
+  }
+  const auto low = static_cast<std::uint8_t>(value & 0xFFU);
+  const auto high = static_cast<std::uint8_t>(value >> 8U);
   log_.push_back({Kind::read_word, address, reg, {low, high}});
   return {};
 }
@@ -85,8 +100,12 @@ std::error_code FakeI2cBus::write_word_data(std::uint8_t address, std::uint8_t r
   if (const auto error = reach(address, device)) return error;
   const auto low = static_cast<std::uint8_t>(value & 0xFFU);
   const auto high = static_cast<std::uint8_t>(value >> 8U);
-  device->registers[reg] = low;
-  device->registers[static_cast<std::uint8_t>(reg + 1)] = high;
+  if (device->word_registers) {
+    device->words[reg] = value;
+  } else {
+    device->registers[reg] = low;
+    device->registers[static_cast<std::uint8_t>(reg + 1)] = high;
+  }
   log_.push_back({Kind::write_word, address, reg, {low, high}});
   return {};
 }

@@ -3,8 +3,12 @@
 // above it.
 //
 // Each device at an address has:
-// - a 256-byte register map, read and written by the SMBus transactions the way i2c-stub does
-//   (a word at `reg` is map[reg] | map[reg + 1] << 8; a block read takes consecutive registers);
+// - a 256-byte register map, read and written by the SMBus transactions (a word at `reg` is
+//   map[reg] | map[reg + 1] << 8; a block read takes consecutive registers), which suits chips
+//   whose words are pairs of byte registers;
+// - or, once set_word() was called for the device, 16-bit registers of their own for the word
+//   transactions, as i2c-stub keeps them (neighbouring words do not overlap), which suits chips
+//   whose registers are words (ADS1115, INA219); byte and block transactions still use the map;
 // - a queue of responses for plain reads: each read takes the next one (its size must match the
 //   read's, or the read fails with EIO); an empty queue answers with a NACK (EREMOTEIO), as a
 //   chip still converting does.
@@ -41,6 +45,12 @@ class FakeI2cBus final : public hw::I2cBus {
   /// Sets registers from `reg` on (bytes in order).
   void set_registers(std::uint8_t address, std::uint8_t reg, std::span<const std::uint8_t> bytes);
   [[nodiscard]] std::uint8_t reg(std::uint8_t address, std::uint8_t reg) const;
+  /// Gives the device 16-bit word registers (see above) and sets register `reg` to `value` as an
+  /// SMBus word (its low byte is the first on the wire: chips that send the high byte first want
+  /// hw::swap_bytes(value)).
+  void set_word(std::uint8_t address, std::uint8_t reg, std::uint16_t value);
+  /// The word register `reg` (after set_word()), as an SMBus word.
+  [[nodiscard]] std::uint16_t word(std::uint8_t address, std::uint8_t reg) const;
   /// Queues the answer to the next plain read from `address`.
   void queue_read(std::uint8_t address, std::vector<std::uint8_t> bytes);
   /// Every transaction to `address` fails with ENXIO (true) or works again (false).
@@ -70,6 +80,8 @@ class FakeI2cBus final : public hw::I2cBus {
  private:
   struct Device {
     std::array<std::uint8_t, 256> registers{};
+    bool word_registers = false;
+    std::array<std::uint16_t, 256> words{};
     std::deque<std::vector<std::uint8_t>> reads;
     bool nack = false;
   };

@@ -3,20 +3,27 @@
 // rules (a failing device marks its own entities unavailable, logs once, is retried with
 // back-off, and comes back without a restart).
 //
-// A driver is a `Device`: three synchronous steps over its bus, each short (a few bus
-// transactions), each throwing DeviceError on a fault. `PolledSensor` runs them:
+// A driver is a `Device`: synchronous steps over its bus, each short (a few bus transactions),
+// each throwing DeviceError on a fault. `PolledSensor` runs them:
 //
 //     setup()  -- at start, and again before the first cycle after every failure
 //     begin()  -- starts a measurement; returns how long the chip needs to convert
 //     ...         a loop timer for that long (the loop is never blocked by a conversion)
 //     collect()-- reads and converts the measurement into readings
 //
+// A measurement may take several steps, each with its own wait (HTU21D converts temperature and
+// humidity one after the other, ADS1115 one channel after the other): after each collect(),
+// begin_next() starts the next step and returns its wait, and collect() follows after that long,
+// on a timer again; when begin_next() has nothing more to start, the readings of every step of
+// the cycle are published together. Devices of one step leave begin_next() alone.
+//
 // A cycle starts every `interval` (measured from the start of the previous one). When a step
-// throws, every entity of the sensor is marked unavailable and the failure is logged as a
-// warning; the same reason is not logged again while it persists (a different one is, and a
-// reminder every `reminder` with the number of attempts). The next attempt (setup, then a cycle)
-// follows after `retry_min`, doubling up to `retry_max`. The first successful cycle after a
-// failure marks the entities available again before publishing and logs one info line.
+// throws (in any step of the measurement: nothing of that cycle is published), every entity of
+// the sensor is marked unavailable and the failure is logged as a warning; the same reason is
+// not logged again while it persists (a different one is, and a reminder every `reminder` with
+// the number of attempts). The next attempt (setup, then a cycle) follows after `retry_min`,
+// doubling up to `retry_max`. The first successful cycle after a failure marks the entities
+// available again before publishing and logs one info line.
 //
 // Devices whose read blocks (1-Wire) do not fit this shape; they use FaultTracker directly.
 
@@ -71,13 +78,21 @@ struct Reading {
 class Device {
  public:
   virtual ~Device() = default;
-  /// Checks the chip's identity and writes its configuration. Throws DeviceError.
+  /// Checks the chip's identity and writes its configuration. Throws DeviceError. (A check
+  /// that needs a wait of its own, such as a serial number the chip must first fetch, is made
+  /// by the first cycle after setup() instead, as a step of its measurement.)
   virtual void setup() = 0;
   /// Starts one measurement; returns the time the chip needs before collect() (zero: at
   /// once). Throws DeviceError.
   virtual std::chrono::milliseconds begin() = 0;
-  /// Reads the measurement started by begin(). Throws DeviceError.
+  /// Reads the measurement (step) started by begin() or begin_next(). Throws DeviceError.
   virtual std::vector<Reading> collect() = 0;
+  /// Called after each collect() of a cycle: starts the next step of a measurement taken in
+  /// several steps and returns the time it needs before collect() (zero: on the next loop
+  /// iteration), or nullopt when the cycle's measurement is complete. Readings' keys must stay
+  /// valid until the cycle ends (they are published together at its end). Throws DeviceError.
+  /// The default: one step.
+  virtual std::optional<std::chrono::milliseconds> begin_next() { return std::nullopt; }
 };
 
 /// Availability, logging and back-off for one sensor's entities.
@@ -154,6 +169,8 @@ class PolledSensor final : public Sensor {
   core::TimerId timer_ = 0;
   bool set_up_ = false;
   std::chrono::steady_clock::time_point cycle_start_{};
+  /// The readings of the cycle's steps so far.
+  std::vector<Reading> pending_;
 };
 
 /// A PolledSensor for `device` measuring `quantities`, its entities named after the sensor.

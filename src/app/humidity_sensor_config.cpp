@@ -1,0 +1,80 @@
+#include "pimqttd/app/humidity_sensor_config.hpp"
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pimqttd/app/i2c_sensor_config.hpp"
+#include "pimqttd/sensors/aht20.hpp"
+#include "pimqttd/sensors/htu21d.hpp"
+#include "pimqttd/sensors/humidity.hpp"
+#include "pimqttd/sensors/sht3x.hpp"
+#include "pimqttd/sensors/sht4x.hpp"
+
+namespace pimqttd::app {
+namespace {
+
+using Bus = std::shared_ptr<hw::I2cBus>;
+using MakeDevice = std::function<std::unique_ptr<sensors::Device>(Bus, std::uint8_t)>;
+
+SensorType humidity_type(std::string name, std::string default_name,
+                         std::vector<std::uint8_t> addresses, MakeDevice make_device) {
+  SensorType type;
+  type.name = std::move(name);
+  type.default_name = std::move(default_name);
+  type.parse = [addresses = I2cAddresses{std::move(addresses)}](
+                   ObjectReader& reader, const SensorParseContext&) {
+    return std::make_shared<I2cSensorSettings>(read_i2c_location(reader, addresses),
+                                               sensors::kTemperatureHumidity);
+  };
+  type.make = [type_name = type.name,
+               make_device = std::move(make_device)](const SensorConfig& config) {
+    const auto* settings = config.settings_as<I2cSensorSettings>();
+    if (settings == nullptr) {
+      throw std::logic_error("sensor '" + config.id + "' of type " + type_name +
+                             " has no I2C settings");
+    }
+    const I2cLocation& location = settings->location();
+    return sensors::make_polled_sensor(polled_options(config), config.name,
+                                       sensors::kTemperatureHumidity,
+                                       make_device(open_i2c_bus(location.bus), location.address));
+  };
+  return type;
+}
+
+}  // namespace
+
+SensorType sht3x_sensor_type() {
+  return humidity_type("sht3x", "SHT3x", {0x44, 0x45}, [](Bus bus, std::uint8_t address) {
+    return std::make_unique<sensors::Sht3x>(std::move(bus), address);
+  });
+}
+
+SensorType sht4x_sensor_type() {
+  return humidity_type("sht4x", "SHT4x", {0x44, 0x45, 0x46}, [](Bus bus, std::uint8_t address) {
+    return std::make_unique<sensors::Sht4x>(std::move(bus), address);
+  });
+}
+
+SensorType htu21d_sensor_type() {
+  return humidity_type("htu21d", "HTU21D", {0x40}, [](Bus bus, std::uint8_t address) {
+    return std::make_unique<sensors::Htu21d>(std::move(bus), address, "HTU21D");
+  });
+}
+
+SensorType si7021_sensor_type() {
+  return humidity_type("si7021", "Si7021", {0x40}, [](Bus bus, std::uint8_t address) {
+    return std::make_unique<sensors::Htu21d>(std::move(bus), address, "Si7021");
+  });
+}
+
+SensorType aht20_sensor_type() {
+  return humidity_type("aht20", "AHT20", {0x38}, [](Bus bus, std::uint8_t address) {
+    return std::make_unique<sensors::Aht20>(std::move(bus), address);
+  });
+}
+
+}  // namespace pimqttd::app

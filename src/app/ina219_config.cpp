@@ -1,0 +1,81 @@
+#include "pimqttd/app/ina219_config.hpp"
+
+#include <memory>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "config_number.hpp"
+#include "pimqttd/sensors/ina219.hpp"
+
+namespace pimqttd::app {
+namespace {
+
+constexpr double kDefaultShunt = 0.1;
+
+std::shared_ptr<const SensorSettings> parse_ina219(ObjectReader& reader,
+                                                   const SensorParseContext& /*context*/) {
+  std::vector<std::uint8_t> addresses;
+  for (std::uint8_t address = 0x40; address <= 0x4F; ++address) addresses.push_back(address);
+  const I2cLocation location = read_i2c_location(reader, I2cAddresses{std::move(addresses)});
+  const double shunt =
+      read_number(
+          reader, "shunt_ohms", [](double ohms) { return ohms > 0 && ohms <= 1000; },
+          "a number of ohms greater than 0 and at most 1000")
+          .value_or(kDefaultShunt);
+  const double limit = ina219_max_current(shunt);
+  const double max_current =
+      read_number(
+          reader, "max_current",
+          // The same tolerance as the driver's: 3.2 A with 0.1 Ω is 0.32000000000000006 V.
+          [&](double amperes) {
+            return amperes > 0 && amperes * shunt <= sensors::Ina219::kShuntRange * (1 + 1e-9);
+          },
+          fmt::format("a number of amperes greater than 0 and at most {} (0.32 V across "
+                      "{} Ω)",
+                      limit, shunt))
+          .value_or(limit);
+  return std::make_shared<Ina219Config>(location, shunt, max_current);
+}
+
+std::unique_ptr<sensors::Sensor> make_ina219(const SensorConfig& config) {
+  const auto* settings = config.settings_as<Ina219Config>();
+  if (settings == nullptr) {
+    throw std::logic_error("sensor '" + config.id + "' of type ina219 has no ina219 settings");
+  }
+  const I2cLocation& location = settings->location();
+  return sensors::make_polled_sensor(
+      polled_options(config), config.name, sensors::kIna219Quantities,
+      std::make_unique<sensors::Ina219>(open_i2c_bus(location.bus), location.address,
+                                        settings->shunt_ohms(), settings->max_current()));
+}
+
+}  // namespace
+
+Ina219Config::Ina219Config(I2cLocation location, double shunt_ohms, double max_current)
+    : I2cSensorSettings(location, sensors::kIna219Quantities),
+      shunt_ohms_(shunt_ohms),
+      max_current_(max_current) {}
+
+void Ina219Config::to_json(Json& object) const {
+  I2cSensorSettings::to_json(object);
+  object["shunt_ohms"] = shunt_ohms_;
+  object["max_current"] = max_current_;
+}
+
+double ina219_max_current(double shunt_ohms) {
+  return round12(sensors::Ina219::kShuntRange / shunt_ohms);
+}
+
+SensorType ina219_sensor_type() {
+  SensorType type;
+  type.name = "ina219";
+  type.default_name = "INA219";
+  type.parse = parse_ina219;
+  type.make = make_ina219;
+  return type;
+}
+
+}  // namespace pimqttd::app
