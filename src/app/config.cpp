@@ -697,16 +697,21 @@ std::string to_json_text(const Config& config) {
 
   Json& sensors = out["sensors"] = Json::array();
   for (const auto& sensor : config.sensors) {
-    Json entry = Json::object();
-    entry["type"] = sensor.type;
-    entry["name"] = sensor.name;
-    entry["id"] = sensor.id;
-    if (sensor.interval) entry["interval"] = format_duration(*sensor.interval);
-    if (sensor.settings) sensor.settings->to_json(entry);
+    Json entry = sensor_to_json(sensor);
     entry["filters"] = filters_to_json(sensor.filters);
     sensors.push_back(std::move(entry));
   }
   return out.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+Json sensor_to_json(const SensorConfig& sensor) {
+  Json entry = Json::object();
+  entry["type"] = sensor.type;
+  entry["name"] = sensor.name;
+  entry["id"] = sensor.id;
+  if (sensor.interval) entry["interval"] = format_duration(*sensor.interval);
+  if (sensor.settings) sensor.settings->to_json(entry);
+  return entry;
 }
 
 }  // namespace pimqttd::app

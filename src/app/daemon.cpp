@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "pimqttd/app/sensor_factory.hpp"
@@ -243,6 +244,57 @@ void Daemon::build_connection() {
 
 void Daemon::build_sensors() {
   sensors_ = make_sensors(config_);
+  sensor_keys_.clear();
+  for (const SensorConfig& sensor : config_.sensors) {
+    sensor_keys_.push_back(sensor_to_json(sensor).dump());
+  }
+  index_sensors();
+}
+
+std::vector<sensors::Sensor*> Daemon::rebuild_sensors() {
+  std::vector<std::unique_ptr<sensors::Sensor>> old = std::move(sensors_);
+  const std::vector<std::string> old_keys = std::move(sensor_keys_);
+  sensors_.clear();
+  sensor_keys_.clear();
+  // An entry whose driver configuration did not change keeps its running sensor: a reload must
+  // not switch a relay, reset a debounce or lose a pulse.
+  std::vector<std::optional<std::size_t>> reuse;
+  std::vector<bool> taken(old.size(), false);
+  for (const SensorConfig& sensor : config_.sensors) {
+    std::string key = sensor_to_json(sensor).dump();
+    std::optional<std::size_t> match;
+    for (std::size_t j = 0; j < old.size() && !match; ++j) {
+      if (!taken[j] && old_keys[j] == key) {
+        taken[j] = true;
+        match = j;
+      }
+    }
+    reuse.push_back(match);
+    sensor_keys_.push_back(std::move(key));
+  }
+  // The others stop first, so that what they hold (a GPIO line) is free for their successors.
+  for (std::size_t j = 0; j < old.size(); ++j) {
+    if (!taken[j]) {
+      old[j]->stop();
+      old[j].reset();
+    }
+  }
+  std::vector<sensors::Sensor*> fresh;
+  for (std::size_t i = 0; i < config_.sensors.size(); ++i) {
+    if (reuse[i]) {
+      sensors_.push_back(std::move(old[*reuse[i]]));
+    } else {
+      sensors_.push_back(make_sensor(config_.sensors[i]));
+      fresh.push_back(sensors_.back().get());
+    }
+  }
+  spdlog::info("reload: {} sensors kept running, {} (re)built", sensors_.size() - fresh.size(),
+               fresh.size());
+  index_sensors();
+  return fresh;
+}
+
+void Daemon::index_sensors() {
   filters_ = EntityFilters(config_.sensors);
   owners_.clear();
   for (const auto& sensor : sensors_) {
@@ -362,9 +414,8 @@ bool Daemon::reload() {
 
   const bool reconnect = next.mqtt != config_.mqtt || next.device != config_.device ||
                          next.homeassistant != config_.homeassistant;
-  stop_sensors();
   config_ = std::move(next);
-  build_sensors();
+  const std::vector<sensors::Sensor*> fresh = rebuild_sensors();
   if (reconnect) {
     spdlog::info("reload: the connection settings changed; reconnecting");
     if (client_->state() == mqtt::ConnectionState::connected) {
@@ -374,13 +425,14 @@ bool Daemon::reload() {
     retire_client(std::move(client_), {});
     build_connection();
     subscribe_all();
-    start_sensors();
+    for (sensors::Sensor* sensor : fresh) sensor->start(*this);
     client_->start();
   } else {
     subscribe_all();
-    start_sensors();
+    for (sensors::Sensor* sensor : fresh) sensor->start(*this);
     if (client_->state() == mqtt::ConnectionState::connected) announce();
   }
+  diagnostics_->publish_all();
   spdlog::info("reload: {} entities", owners_.size());
   return true;
 }

@@ -775,6 +775,9 @@ TEST_F(DaemonTest, SighupRemovesAndAddsSensors) {
   }
   EXPECT_NE(daemon_log().find("removing 3 entities no longer configured"), std::string::npos)
       << logs();
+  // A's entry did not change: its sensor kept running rather than being rebuilt.
+  EXPECT_NE(daemon_log().find("reload: 1 sensors kept running, 0 (re)built"), std::string::npos)
+      << logs();
 
   // C added: its components appear, nothing is removed.
   const std::size_t b_states = payloads(*all, state_topic("sys_b_load_1m")).size();
@@ -796,6 +799,8 @@ TEST_F(DaemonTest, SighupRemovesAndAddsSensors) {
   ASSERT_TRUE(wait_on(*all, state_topic("sys_a_load_1m"), a_states + 2)) << logs();
   EXPECT_EQ(payloads(*all, state_topic("sys_b_load_1m")).size(), b_states);
   EXPECT_EQ(payloads(*all, kDiscovery).size(), 4u);
+  EXPECT_NE(daemon_log().find("reload: 1 sensors kept running, 1 (re)built"), std::string::npos)
+      << logs();
   EXPECT_TRUE(daemon.running());
   ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
 }

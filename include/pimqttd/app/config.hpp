@@ -170,6 +170,9 @@ class ConfigError : public std::runtime_error {
 /// unset optional keys as null. An inline password shows as "***"; one read from a file or a
 /// systemd credential shows as that file's path in "password_file" (the path is no secret).
 [[nodiscard]] std::string to_json_text(const Config& config);
+/// One sensor entry as to_json_text() prints it, without its filters: what its driver is built
+/// from (two entries that print alike build the same driver).
+[[nodiscard]] Json sensor_to_json(const SensorConfig& sensor);
 
 /// The default device id: the host name up to its first dot, with every character outside
 /// [a-zA-Z0-9_-] dropped, at most 64 characters; "pimqttd" when nothing is left.

@@ -15,8 +15,10 @@
 // - Sensors' persisted state (pulse totals, outputs' last states) is kept in the state directory
 //   (sensors.json): written on the worker when a sensor persists, and at stop.
 // - reload(): re-reads the configuration file; an invalid one is logged and the old one keeps
-//   running. Changed `mqtt`, `device` or `homeassistant` sections rebuild the connection;
-//   otherwise the sensors are rebuilt and the device is re-announced on the same connection.
+//   running. A sensor whose entry is unchanged (its filters aside) keeps running untouched: an
+//   output keeps its state, a counter its pulses; changed, added and removed entries are
+//   stopped and (re)built. Changed `mqtt`, `device` or `homeassistant` sections rebuild the
+//   connection; otherwise the device is re-announced on the same connection.
 //
 // The daemon's own health is announced as diagnostic entities: start time, reconnects, messages
 // queued and dropped, and the last connection error.
@@ -106,6 +108,11 @@ class Daemon final : private sensors::SensorContext {
 
   void build_connection();
   void build_sensors();
+  /// After a reload: keeps the sensors whose entry did not change (see reload()), stops the
+  /// others, builds the new ones; returns those, still to be started.
+  std::vector<sensors::Sensor*> rebuild_sensors();
+  /// owners_, filters_ and the states of entities that still exist, from sensors_.
+  void index_sensors();
   void start_sensors();
   void stop_sensors();
   void subscribe_all();
@@ -130,6 +137,8 @@ class Daemon final : private sensors::SensorContext {
   std::unique_ptr<ha::Topics> topics_;
   std::unique_ptr<mqtt::Client> client_;
   std::vector<std::unique_ptr<sensors::Sensor>> sensors_;
+  /// sensor_to_json(entry).dump() of each sensor's entry, index for index with sensors_.
+  std::vector<std::string> sensor_keys_;
   /// Every entity's filters; rebuilt with the sensors.
   EntityFilters filters_;
   std::unique_ptr<Diagnostics> diagnostics_;
