@@ -503,7 +503,12 @@ class SensorListParser {
     bool id_ok = name_ok;
     if (r.has("id")) {
       id_key = "id";
-      const auto id = r.string("id", sensor_id_rule());
+      StringRule rule = sensor_id_rule();
+      // `id` is every entry's entity id; a 1-Wire device's own id has a key of its own.
+      if (type.name == "ds18b20") {
+        rule.expected += " (a 1-Wire id such as 28-... goes in \"address\")";
+      }
+      const auto id = r.string("id", rule);
       id_ok = id.has_value();
       sensor.id = id.value_or("");
     } else {

@@ -238,8 +238,9 @@ void Daemon::build_connection() {
       config_.device.id);
   client_ = std::make_unique<mqtt::Client>(loop_, worker_, make_client_options(config_),
                                            make_transport_factory(config_, loop_, worker_));
-  client_->on_state_change(
-      [this](mqtt::ConnectionState state, std::error_code error) { on_connection_state(state, error); });
+  client_->on_state_change([this](mqtt::ConnectionState state, std::error_code error) {
+    on_connection_state(state, error);
+  });
 }
 
 void Daemon::build_sensors() {

@@ -135,6 +135,13 @@ TEST(Ds18b20ConfigErrors, AddressIsRequiredAndChecked) {
                     "sensors[5].address: expected a string, found number 28"}));
 }
 
+TEST(Ds18b20ConfigErrors, TheOneWireIdInTheIdKeyIsPointedToAddress) {
+  EXPECT_EQ(errors_of(R"({"type": "ds18b20", "name": "a", "id": "28-0316a2794aff"})"),
+            (Errors{"sensors[0].id: expected 1 to 64 characters from [a-z0-9_] (a 1-Wire id "
+                    "such as 28-... goes in \"address\"), found \"28-0316a2794aff\"",
+                    "sensors[0].address: required key missing"}));
+}
+
 TEST(Ds18b20ConfigErrors, CommonKeysAndUnknownOnes) {
   EXPECT_EQ(errors_of(R"({"type": "ds18b20", "address": "28-0316a2794aff", "interval": "1s",
                           "adress": 1, "root": ""})"),
