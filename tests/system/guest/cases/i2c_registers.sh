@@ -127,6 +127,6 @@ case_main() {
   expect supply_bus_voltage $INA_BUS_EXPECT V
   expect supply_current $INA_CURRENT_EXPECT A
   expect supply_power $INA_POWER_EXPECT W
-  register_is $INA 0x05 $(printf '0x%04x' $INA_CAL) "not the datasheet's calibration value"
+  register_is $INA 0x05 $INA_CAL "not the datasheet's calibration value"
   register_is $INA 0x00 0x399f "the driver changed the configuration"
 }
