@@ -181,8 +181,20 @@ start_pimqttd() {
   check_config "$1"
   rm -rf "$CASE_DIR/state"
   mkdir -p "$CASE_DIR/state"
+  : > "$CASE_DIR/pimqttd.log"
+  run_pimqttd
+}
+
+# restart_pimqttd: runs the daemon again after stop_pimqttd, with the same configuration and
+# the state directory it left behind (its log goes on in the same file).
+restart_pimqttd() {
+  echo "---- restarted" >> "$CASE_DIR/pimqttd.log"
+  run_pimqttd
+}
+
+run_pimqttd() {
   "$PIMQTTD" --config "$CASE_DIR/config.json" --state-dir "$CASE_DIR/state" \
-    > "$CASE_DIR/pimqttd.log" 2>&1 &
+    >> "$CASE_DIR/pimqttd.log" 2>&1 &
   PIMQTTD_PID=$!
   track $PIMQTTD_PID
   wait_until 150 retained_is "$STATUS_TOPIC" online ||
@@ -204,28 +216,86 @@ stop_pimqttd() {
 
 # ---- simulated I2C: i2c-stub answers SMBus transactions on a register map filled with i2cset
 
-# i2c_stub_up ADDRESSES: loads i2c-dev and i2c-stub (chips at the comma-separated 7-bit
-# ADDRESSES) once, and sets STUB_BUS to the stub's bus number, found by its adapter name.
+# Every chip address any case uses: the stub is loaded once per boot, by whichever case comes
+# first, so it must hold them all (it takes at most 10).
+I2C_STUB_CHIPS=0x18,0x19,0x40,0x48,0x76,0x77
+
+# i2c_stub_up ADDRESS...: loads i2c-dev and i2c-stub (chips at I2C_STUB_CHIPS) once, sets
+# STUB_BUS to the stub's bus number, found by its adapter name, and checks that a chip answers
+# at each ADDRESS.
 i2c_stub_up() {
-  local adapter
+  local adapter address
   if ! grep -qx 'SMBus stub driver' /sys/class/i2c-adapter/*/name 2>/dev/null; then
     modprobe i2c-dev || fail "modprobe i2c-dev failed"
-    modprobe i2c-stub chip_addr="$1" || fail "modprobe i2c-stub chip_addr=$1 failed"
+    modprobe i2c-stub chip_addr="$I2C_STUB_CHIPS" ||
+      fail "modprobe i2c-stub chip_addr=$I2C_STUB_CHIPS failed"
   fi
+  STUB_BUS=""
   for adapter in /sys/class/i2c-adapter/i2c-*; do
     if [ "$(cat "$adapter/name")" = "SMBus stub driver" ]; then
       STUB_BUS=${adapter##*/i2c-}
-      return 0
+      break
     fi
   done
-  fail "no I2C adapter named 'SMBus stub driver'"
+  [ -n "$STUB_BUS" ] || fail "no I2C adapter named 'SMBus stub driver'"
+  for address in "$@"; do
+    "$I2CGET" -y "$STUB_BUS" "$address" 0x00 b > /dev/null 2>&1 ||
+      fail "no stub chip at $address: add it to I2C_STUB_CHIPS ($I2C_STUB_CHIPS)"
+  done
 }
+
+# Register writes on a stub chip. The stub keeps one 16-bit word per register: a byte write sets
+# its low byte, which is what byte and I2C block reads return; a word write sets the whole word,
+# which word reads return with its low byte first on the wire, as SMBus sends words.
+# stub_set ADDRESS REG BYTE: an 8-bit register (the value is masked to 8 bits).
+stub_set() {
+  "$I2CSET" -y "$STUB_BUS" "$1" "$2" "$(( $3 & 255 ))" b || fail "i2cset $1 $2 failed"
+}
+# stub_set_be16 ADDRESS REG WORD: a 16-bit register of a chip that sends its high byte first
+# (MCP9808, ADS1115, INA219): stored swapped, so that the high byte goes out first.
+stub_set_be16() {
+  local word
+  word=$(printf '0x%04x' $(( ($3 & 255) << 8 | ($3 >> 8 & 255) )))
+  "$I2CSET" -y "$STUB_BUS" "$1" "$2" "$word" w || fail "i2cset $1 $2 $word (word) failed"
+}
+# stub_get_be16 ADDRESS REG: such a register as the chip means it, as 0x%04x.
+stub_get_be16() {
+  local word
+  word=$("$I2CGET" -y "$STUB_BUS" "$1" "$2" w) || fail "i2cget $1 $2 (word) failed"
+  printf '0x%04x\n' $(( (word & 255) << 8 | (word >> 8 & 255) ))
+}
+
+# bmp280_fill ADDRESS CHIP_ID: a BMP280 (or, with chip id 0x60, the BMP280 half of a BME280)
+# holding the worked example of Bosch's BMP280 datasheet ("compensation formula" section):
+# trimming parameters dig_T1..dig_P9 and raw readings adc_T 519888, adc_P 415148, for which the
+# datasheet's integer code gives 2508 (25.08 degC, t_fine 128422) and 25767233 Q24.8 Pa
+# (100653.25390625 Pa = 1006.5325390625 hPa). The stub's status register reads 0 (not
+# measuring), so a forced measurement is complete at once.
+bmp280_fill() {
+  local a=$1 reg value
+  stub_set "$a" 0xD0 "$2"
+  reg=$((0x88))
+  # dig_T1 T2 T3 P1 ... P9, little-endian 16-bit from 0x88.
+  for value in 27504 26435 -1000 36477 -10685 3024 2855 140 -7 15500 -14600 6000; do
+    stub_set "$a" $reg "$value"
+    stub_set "$a" $((reg + 1)) $((value >> 8))
+    reg=$((reg + 2))
+  done
+  stub_set "$a" 0xF3 0x00; stub_set "$a" 0xF4 0x00; stub_set "$a" 0xF5 0x00
+  # 20-bit pressure then temperature: msb, lsb, xlsb (bits 7..4).
+  stub_set "$a" 0xF7 $((415148 >> 12)); stub_set "$a" 0xF8 $((415148 >> 4))
+  stub_set "$a" 0xF9 $((415148 << 4))
+  stub_set "$a" 0xFA $((519888 >> 12)); stub_set "$a" 0xFB $((519888 >> 4))
+  stub_set "$a" 0xFC $((519888 << 4))
+}
+BMP280_EXAMPLE_TEMPERATURE=25.08
+BMP280_EXAMPLE_PRESSURE=1006.5325390625
 
 # ---- simulated GPIO: one gpio-sim chip labelled $SIM_LABEL with named lines
 
 SIM_LABEL=pimqttd-sim
 # Line names by offset; the gpio cases find their lines by name.
-SIM_LINES="door water pump spare4 spare5 spare6 spare7 spare8"
+SIM_LINES="door water pump meter heater spare5 spare6 spare7"
 
 # gpiosim_up: creates the chip once (configfs) and sets SIM_DIR to its sysfs directory, where
 # sim_gpio<offset>/pull drives an input and sim_gpio<offset>/value shows an output.
