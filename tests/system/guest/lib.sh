@@ -337,3 +337,22 @@ sim_pull() { echo "pull-$2" > "$SIM_DIR/sim_gpio$1/pull"; }
 # sim_value OFFSET: the level on the line (for an output: what the requester drives).
 sim_value() { cat "$SIM_DIR/sim_gpio$1/value"; }
 sim_value_is() { [ "$(sim_value "$1")" = "$2" ]; }
+
+# sim_pulses OFFSET N: N pulses (a rising and a falling edge each) on the simulated line OFFSET,
+# by flipping its pull. The kernel queues a line's edge events in a FIFO of 16 (the v1 character
+# device ABI that libgpiod 1.6 uses) and drops new ones while it is full; on a loaded host the
+# guest may not run the reader during a long burst from the shell. A millisecond's pause every
+# PULSE_PAUSE_EVERY pulses (8: 16 edges) lets it drain the FIFO; that is still hundreds of pulses
+# a second, far more than any meter sends.
+PULSE_PAUSE_EVERY=${PULSE_PAUSE_EVERY:-8}
+sim_pulses() {
+  local i=0 pull="$SIM_DIR/sim_gpio$1/pull"
+  while [ $i -lt "$2" ]; do
+    echo pull-up > "$pull"
+    echo pull-down > "$pull"
+    i=$((i + 1))
+    if [ "$PULSE_PAUSE_EVERY" -gt 0 ] && [ $((i % PULSE_PAUSE_EVERY)) -eq 0 ]; then
+      sleep 0.001
+    fi
+  done
+}

@@ -17,16 +17,6 @@ SET=$BASE_TOPIC/$NODE/heater/set
 FIRST_PULSES=300
 MORE_PULSES=200
 
-# pulses N: N rising (and N falling) edges on the counter's line.
-pulses() {
-  local i=0 pull="$SIM_DIR/sim_gpio$COUNTER/pull"
-  while [ $i -lt "$1" ]; do
-    echo pull-up > "$pull"
-    echo pull-down > "$pull"
-    i=$((i + 1))
-  done
-}
-
 # total_is N: the counter's last published total is N.
 total_is() { last_payload_is restart "$TOTAL" "$1"; }
 
@@ -47,7 +37,7 @@ case_main() {
   wait_until 50 last_payload_is restart "$SWITCH" OFF ||
     fail "the switch's first state is '$(last_payload restart "$SWITCH")', not OFF (nothing saved)"
   sim_value_is "$OUTPUT" 0 || fail "the switch's line starts at $(sim_value "$OUTPUT"), not 0"
-  pulses $FIRST_PULSES
+  sim_pulses "$COUNTER" $FIRST_PULSES
   wait_until 100 total_is $FIRST_PULSES ||
     fail "after $FIRST_PULSES pulses the total is '$(last_payload restart "$TOTAL")'"
   mosquitto_pub -h "$BROKER" -q 1 -t "$SET" -m ON || fail "cannot publish ON to $SET"
@@ -76,7 +66,7 @@ case_main() {
     fail "after the restart the total is '$(last_payload restart "$TOTAL")', not $FIRST_PULSES"
   note "restarted: total $FIRST_PULSES, switch ON (line 1)"
 
-  pulses $MORE_PULSES
+  sim_pulses "$COUNTER" $MORE_PULSES
   wait_until 100 total_is $((FIRST_PULSES + MORE_PULSES)) ||
     fail "after $MORE_PULSES more pulses the total is '$(last_payload restart "$TOTAL")'," \
       "not $((FIRST_PULSES + MORE_PULSES))"
