@@ -1057,6 +1057,24 @@ TEST_F(DaemonCommandLineTest, OncePrintsTheFakeTreesReadings) {
   EXPECT_EQ(readings, expected) << readings.dump(2);
 }
 
+TEST_F(DaemonCommandLineTest, OnceLeavesOutputsAlone) {
+  // Checking the wiring must not switch a relay: the output is neither started nor printed (on
+  // this machine, which has no GPIO chip, starting it would also have failed).
+  write_config(config(1, Json::array({load_sensor("system"),
+                                      Json{{"type", "gpio_output"},
+                                           {"name", "Relay"},
+                                           {"line", "GPIO22"}}})));
+  const auto result = run({"--config", config_path().string(), "--once"});
+  ASSERT_TRUE(result.status);
+  EXPECT_EQ(*result.status, ExitStatus::exited(0)) << result.err;
+  EXPECT_EQ(Json::parse(result.out),
+            (Json{{"system_load_1m", 0.52}, {"system_load_5m", 0.58}, {"system_load_15m", 0.59}}))
+      << result.out;
+  EXPECT_NE(result.err.find("relay is an output: --once does not drive it"), std::string::npos)
+      << result.err;
+  EXPECT_EQ(result.err.find("GPIO"), std::string::npos) << result.err;
+}
+
 TEST_F(DaemonCommandLineTest, VersionAndHelp) {
   const auto version = run({"--version"});
   ASSERT_TRUE(version.status);
