@@ -54,9 +54,19 @@ int decimals_of(double value) {
 
 GpioCounter::GpioCounter(GpioCounterOptions options, std::shared_ptr<hw::GpioLines> lines)
     : options_(std::move(options)),
-      lines_(std::move(lines)),
-      faults_(FaultTracker::Options{options_.id, options_.retry_min, options_.retry_max,
-                                    std::chrono::hours{1}}),
+      holder_(std::move(lines),
+              FaultTracker::Options{options_.id, options_.retry_min, options_.retry_max},
+              entities_,
+              GpioLineHolder::Hooks{
+                  .request = [this](hw::GpioLines& gpio) { return request(gpio); },
+                  .on_events = [this](std::uint32_t events) { on_events(events); },
+                  .check = [this](hw::GpioLine& /*line*/) -> std::string {
+                    pulse_start_.reset();
+                    return {};
+                  },
+                  .on_held = nullptr,
+                  .on_released = nullptr,
+              }),
       decimals_(decimals_of(options_.multiplier)) {
   EntityInfo total;
   total.id = options_.id;
@@ -83,8 +93,7 @@ GpioCounter::~GpioCounter() { stop(); }
 
 void GpioCounter::start(SensorContext& context) {
   stop();
-  context_ = &context;
-  faults_.reset();
+  holder_.start(context);
   if (const auto saved = context.restore(options_.id)) {
     if (const auto restored = parse_count(*saved)) {
       count_ = *restored;
@@ -100,76 +109,44 @@ void GpioCounter::start(SensorContext& context) {
   last_save_ = Clock::now();
   pulse_start_.reset();
   context.publish(options_.id, total());
-  if (context_ != &context) return;
+  if (holder_.context() != &context) return;
   tick_timer_ = context.loop().add_periodic(options_.interval, [this] { tick(); });
-  attempt();
+  holder_.attempt();
 }
 
 void GpioCounter::stop() {
-  if (context_ == nullptr) return;
-  SensorContext& context = *context_;
+  if (holder_.context() == nullptr) return;
+  SensorContext& context = *holder_.context();
   core::EventLoop& loop = context.loop();
-  for (core::TimerId* timer : {&retry_timer_, &tick_timer_, &save_timer_}) {
+  for (core::TimerId* timer : {&tick_timer_, &save_timer_}) {
     if (*timer != 0) loop.cancel(*timer);
     *timer = 0;
   }
-  release();
-  context_ = nullptr;
+  holder_.stop();
   context.persist(options_.id, std::to_string(count_));
   saved_ = count_;
 }
 
-void GpioCounter::release() {
-  if (!line_) return;
-  if (line_->event_fd() >= 0) context_->loop().unwatch(line_->event_fd());
-  line_.reset();
-}
-
-void GpioCounter::attempt() {
-  SensorContext* context = context_;
+std::unique_ptr<hw::GpioLine> GpioCounter::request(hw::GpioLines& lines) const {
   const hw::GpioEdges edges = options_.min_pulse.count() > 0 ? hw::GpioEdges::both
                               : options_.edge == hw::GpioEdge::rising ? hw::GpioEdges::rising
                                                                       : hw::GpioEdges::falling;
-  try {
-    line_ = lines_->request_input(options_.line,
-                                  hw::GpioInputConfig{options_.bias, options_.active_low, edges});
-  } catch (const hw::GpioError& error) {
-    fail(error.what());
-    return;
-  }
-  if (line_->event_fd() < 0) {
-    fail(fmt::format("{}: no edge events", line_->name()));
-    return;
-  }
-  pulse_start_.reset();
-  context->loop().watch(line_->event_fd(), core::kReadable,
-                        [this](std::uint32_t events) { on_events(events); });
-  faults_.succeeded(*context, entities_);
-}
-
-void GpioCounter::fail(std::string_view reason) {
-  SensorContext* context = context_;
-  const std::string why(reason);
-  release();
-  const std::chrono::milliseconds retry = faults_.failed(*context, entities_, why);
-  if (context_ != context) return;
-  retry_timer_ = context->loop().add_timer(retry, [this] {
-    retry_timer_ = 0;
-    attempt();
-  });
+  return lines.request_input(options_.line,
+                             hw::GpioInputConfig{options_.bias, options_.active_low, edges});
 }
 
 void GpioCounter::on_events(std::uint32_t events) {
+  hw::GpioLine& line = *holder_.line();
   events_.clear();
-  const std::error_code error = line_->read_events(events_);
+  const std::error_code error = line.read_events(events_);
   // Edges read before a failure still count.
   const std::uint64_t before = count_;
   for (const hw::GpioEvent& event : events_) count_event(event);
   if (count_ != before) schedule_save();
   if (error) {
-    fail(fmt::format("cannot read the edges of {}: {}", line_->name(), error.message()));
+    holder_.fail(fmt::format("cannot read the edges of {}: {}", line.name(), error.message()));
   } else if (events_.empty() && (events & core::kError) != 0) {
-    fail(fmt::format("{}: its event fd reports an error", line_->name()));
+    holder_.fail(fmt::format("{}: its event fd reports an error", line.name()));
   }
 }
 
@@ -191,11 +168,11 @@ double GpioCounter::total() const {
 }
 
 void GpioCounter::tick() {
-  SensorContext* context = context_;
+  SensorContext* context = holder_.context();
   if (count_ != published_) {
     published_ = count_;
     context->publish(options_.id, total());
-    if (context_ != context) return;
+    if (holder_.context() != context) return;
   }
   if (options_.rate) {
     const double pulses = static_cast<double>(count_ - window_);
@@ -210,13 +187,13 @@ void GpioCounter::tick() {
 }
 
 void GpioCounter::schedule_save() {
-  if (save_timer_ != 0 || context_ == nullptr) return;
+  if (save_timer_ != 0 || holder_.context() == nullptr) return;
   const Clock::time_point at = last_save_ + options_.save_interval;
   if (at <= Clock::now()) {
     save();
     return;
   }
-  save_timer_ = context_->loop().add_timer(at, [this] {
+  save_timer_ = holder_.context()->loop().add_timer(at, [this] {
     save_timer_ = 0;
     save();
   });
@@ -225,7 +202,7 @@ void GpioCounter::schedule_save() {
 void GpioCounter::save() {
   if (count_ == saved_) return;
   saved_ = count_;
-  context_->persist(options_.id, std::to_string(count_));
+  holder_.context()->persist(options_.id, std::to_string(count_));
   last_save_ = Clock::now();  // after the save: the next one is at least save_interval later
 }
 

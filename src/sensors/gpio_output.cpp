@@ -26,9 +26,32 @@ std::string printable(std::string_view payload) {
 
 GpioOutput::GpioOutput(GpioOutputOptions options, std::shared_ptr<hw::GpioLines> lines)
     : options_(std::move(options)),
-      lines_(std::move(lines)),
-      faults_(FaultTracker::Options{options_.id, options_.retry_min, options_.retry_max,
-                                    std::chrono::hours{1}}) {
+      holder_(std::move(lines),
+              FaultTracker::Options{options_.id, options_.retry_min, options_.retry_max},
+              entities_,
+              GpioLineHolder::Hooks{
+                  .request =
+                      [this](hw::GpioLines& gpio) {
+                        return gpio.request_output(
+                            options_.line, hw::GpioOutputConfig{options_.active_low, state_});
+                      },
+                  .on_events = nullptr,  // an output has no edges
+                  .check = nullptr,
+                  .on_held =
+                      [this] {
+                        SensorContext* context = holder_.context();
+                        context->publish(options_.id, state_);
+                        if (holder_.context() != context) return;
+                        remember(state_);
+                      },
+                  .on_released =
+                      [this] {
+                        cancel_pulse();
+                        // A pulse cut short by the fault is not resumed when the line comes
+                        // back.
+                        if (options_.momentary) state_ = false;
+                      },
+              }) {
   EntityInfo info;
   info.id = options_.id;
   info.name = options_.name;
@@ -42,8 +65,7 @@ GpioOutput::~GpioOutput() { stop(); }
 
 void GpioOutput::start(SensorContext& context) {
   stop();
-  context_ = &context;
-  faults_.reset();
+  holder_.start(context);
   saved_.reset();
   if (!options_.momentary) {
     if (const auto saved = context.restore(options_.id)) {
@@ -61,67 +83,33 @@ void GpioOutput::start(SensorContext& context) {
     case GpioInitial::restore: state_ = saved_.value_or(false); break;
   }
   if (options_.momentary) state_ = false;
-  attempt();
+  holder_.attempt();
 }
 
 void GpioOutput::stop() {
-  if (context_ == nullptr) return;
-  core::EventLoop& loop = context_->loop();
-  if (pulse_timer_ != 0) loop.cancel(pulse_timer_);
-  if (retry_timer_ != 0) loop.cancel(retry_timer_);
-  pulse_timer_ = 0;
-  retry_timer_ = 0;
-  if (options_.momentary && state_ && line_) {
+  if (holder_.context() == nullptr) return;
+  cancel_pulse();
+  if (options_.momentary && state_ && holder_.line() != nullptr) {
     // A pulse must not outlive the daemon; the error has nowhere to go any more.
-    static_cast<void>(line_->set_value(false));
+    static_cast<void>(holder_.line()->set_value(false));
     state_ = false;
   }
-  release();
-  context_ = nullptr;
+  holder_.stop();
 }
 
-void GpioOutput::release() { line_.reset(); }
-
-void GpioOutput::attempt() {
-  SensorContext* context = context_;
-  try {
-    line_ = lines_->request_output(options_.line,
-                                   hw::GpioOutputConfig{options_.active_low, state_});
-  } catch (const hw::GpioError& error) {
-    fail(error.what());
-    return;
-  }
-  faults_.succeeded(*context, entities_);
-  if (context_ != context) return;
-  context->publish(options_.id, state_);
-  if (context_ != context) return;
-  remember(state_);
-}
-
-void GpioOutput::fail(std::string_view reason) {
-  SensorContext* context = context_;
-  const std::string why(reason);
-  release();
-  if (pulse_timer_ != 0) context->loop().cancel(pulse_timer_);
+void GpioOutput::cancel_pulse() {
+  if (pulse_timer_ != 0) holder_.context()->loop().cancel(pulse_timer_);
   pulse_timer_ = 0;
-  // A pulse cut short by the fault is not resumed when the line comes back.
-  if (options_.momentary) state_ = false;
-  const std::chrono::milliseconds retry = faults_.failed(*context, entities_, why);
-  if (context_ != context) return;
-  retry_timer_ = context->loop().add_timer(retry, [this] {
-    retry_timer_ = 0;
-    attempt();
-  });
 }
 
 void GpioOutput::command(std::string_view /*entity_id*/, std::string_view payload) {
-  if (context_ == nullptr) return;
+  if (holder_.context() == nullptr) return;
   if (payload != kOn && payload != kOff) {
     spdlog::warn("{}: ignored the command \"{}\": expected ON or OFF", options_.id,
                  printable(payload));
     return;
   }
-  if (!line_) {
+  if (holder_.line() == nullptr) {
     spdlog::warn("{}: ignored the command {}: the line is unavailable", options_.id, payload);
     return;
   }
@@ -129,21 +117,20 @@ void GpioOutput::command(std::string_view /*entity_id*/, std::string_view payloa
 }
 
 void GpioOutput::apply(bool on) {
-  if (!on && pulse_timer_ != 0) {
-    context_->loop().cancel(pulse_timer_);
-    pulse_timer_ = 0;
-  }
-  if (const auto error = line_->set_value(on)) {
-    fail(fmt::format("cannot set {} {}: {}", line_->name(), on ? kOn : kOff, error.message()));
+  if (!on) cancel_pulse();
+  hw::GpioLine& line = *holder_.line();
+  if (const auto error = line.set_value(on)) {
+    holder_.fail(
+        fmt::format("cannot set {} {}: {}", line.name(), on ? kOn : kOff, error.message()));
     return;
   }
   state_ = on;
-  SensorContext* context = context_;
+  SensorContext* context = holder_.context();
   context->publish(options_.id, on);
-  if (context_ != context) return;
+  if (holder_.context() != context) return;
   remember(on);
   if (on && options_.momentary) {
-    if (pulse_timer_ != 0) context->loop().cancel(pulse_timer_);
+    cancel_pulse();
     pulse_timer_ = context->loop().add_timer(*options_.momentary, [this] {
       pulse_timer_ = 0;
       apply(false);
@@ -154,7 +141,7 @@ void GpioOutput::apply(bool on) {
 void GpioOutput::remember(bool on) {
   if (options_.momentary || saved_ == on) return;
   saved_ = on;
-  context_->persist(options_.id, std::string(on ? kOn : kOff));
+  holder_.context()->persist(options_.id, std::string(on ? kOn : kOff));
 }
 
 }  // namespace pimqttd::sensors

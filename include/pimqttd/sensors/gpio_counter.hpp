@@ -23,9 +23,9 @@
 // than `save_interval` after the previous save (an SD card must not wear out; a power cut loses
 // at most that much), and once more in stop().
 //
-// Faults follow FaultTracker's rules (polled.hpp): a line that cannot be requested or read
-// marks the entities unavailable, is released and requested again after a back-off. The count
-// and its publishing go on meanwhile.
+// Faults follow FaultTracker's rules (polled.hpp, through GpioLineHolder): a line that cannot be
+// requested or read marks the entities unavailable, is released and requested again after a
+// back-off. The count and its publishing go on meanwhile.
 
 #include <chrono>
 #include <cstdint>
@@ -37,7 +37,7 @@
 
 #include "pimqttd/core/timer_queue.hpp"
 #include "pimqttd/hw/gpio.hpp"
-#include "pimqttd/sensors/polled.hpp"
+#include "pimqttd/sensors/gpio_line_holder.hpp"
 #include "pimqttd/sensors/sensor.hpp"
 
 namespace pimqttd::sensors {
@@ -90,9 +90,8 @@ class GpioCounter final : public Sensor {
   [[nodiscard]] const GpioCounterOptions& options() const noexcept { return options_; }
 
  private:
-  void attempt();
-  void fail(std::string_view reason);
-  void release();
+  /// Requests the line for the edges a pulse needs (see above).
+  [[nodiscard]] std::unique_ptr<hw::GpioLine> request(hw::GpioLines& lines) const;
   void on_events(std::uint32_t events);
   void count_event(const hw::GpioEvent& event);
   void tick();
@@ -101,13 +100,9 @@ class GpioCounter final : public Sensor {
   [[nodiscard]] double total() const;
 
   GpioCounterOptions options_;
-  std::shared_ptr<hw::GpioLines> lines_;
   std::vector<EntityInfo> entities_;
-  FaultTracker faults_;
+  GpioLineHolder holder_;
   int decimals_ = 0;  ///< of the multiplier, for rounding
-  SensorContext* context_ = nullptr;
-  std::unique_ptr<hw::GpioLine> line_;
-  core::TimerId retry_timer_ = 0;
   core::TimerId tick_timer_ = 0;
   core::TimerId save_timer_ = 0;
   std::uint64_t count_ = 0;

@@ -13,10 +13,10 @@
 // At start (and every time the line is requested again after a fault) the value is read and
 // published, so that Home Assistant knows the state without waiting for an edge.
 //
-// Faults follow FaultTracker's rules (polled.hpp): a line that cannot be requested, read, or
-// whose chip goes away marks the entity unavailable, is logged once, is released, and is
-// requested again after a back-off (retry_min doubling up to retry_max). The first successful
-// request marks it available again.
+// Faults follow FaultTracker's rules (polled.hpp, through GpioLineHolder): a line that cannot be
+// requested, read, or whose chip goes away marks the entity unavailable, is logged once, is
+// released, and is requested again after a back-off (retry_min doubling up to retry_max). The
+// first successful request marks it available again.
 
 #include <chrono>
 #include <memory>
@@ -27,7 +27,7 @@
 
 #include "pimqttd/core/timer_queue.hpp"
 #include "pimqttd/hw/gpio.hpp"
-#include "pimqttd/sensors/polled.hpp"
+#include "pimqttd/sensors/gpio_line_holder.hpp"
 #include "pimqttd/sensors/sensor.hpp"
 
 namespace pimqttd::sensors {
@@ -62,20 +62,15 @@ class GpioInput final : public Sensor {
   [[nodiscard]] const GpioInputOptions& options() const noexcept { return options_; }
 
  private:
-  void attempt();
-  void fail(std::string_view reason);
-  void release();
   void on_events(std::uint32_t events);
   void settle();
+  void cancel_debounce();
 
   GpioInputOptions options_;
-  std::shared_ptr<hw::GpioLines> lines_;
   std::vector<EntityInfo> entities_;
-  FaultTracker faults_;
-  SensorContext* context_ = nullptr;
-  std::unique_ptr<hw::GpioLine> line_;
-  core::TimerId retry_timer_ = 0;
+  GpioLineHolder holder_;
   core::TimerId debounce_timer_ = 0;
+  bool first_value_ = false;  ///< read when the line was requested
   std::optional<bool> published_;
   std::vector<hw::GpioEvent> events_;  // reused between reads
 };

@@ -15,7 +15,7 @@
 // publishes OFF. ON during a pulse restarts its time; OFF ends it early. A momentary output
 // always starts off and saves nothing; stop() ends a pulse under way.
 //
-// Faults follow FaultTracker's rules (polled.hpp): a line that cannot be requested or set marks
+// Faults follow FaultTracker's rules (polled.hpp, through GpioLineHolder): a line that cannot be requested or set marks
 // the entity unavailable, is released and requested again after a back-off, driven to the last
 // state it was set to. Commands that come while the line is unavailable are ignored (with a
 // warning): a pulse or a switch-on must not happen minutes after it was asked for.
@@ -29,7 +29,7 @@
 
 #include "pimqttd/core/timer_queue.hpp"
 #include "pimqttd/hw/gpio.hpp"
-#include "pimqttd/sensors/polled.hpp"
+#include "pimqttd/sensors/gpio_line_holder.hpp"
 #include "pimqttd/sensors/sensor.hpp"
 
 namespace pimqttd::sensors {
@@ -70,20 +70,14 @@ class GpioOutput final : public Sensor {
   [[nodiscard]] const GpioOutputOptions& options() const noexcept { return options_; }
 
  private:
-  void attempt();
-  void fail(std::string_view reason);
-  void release();
   void apply(bool on);
   /// Persists `on` when it differs from what is saved (never for a momentary output).
   void remember(bool on);
+  void cancel_pulse();
 
   GpioOutputOptions options_;
-  std::shared_ptr<hw::GpioLines> lines_;
   std::vector<EntityInfo> entities_;
-  FaultTracker faults_;
-  SensorContext* context_ = nullptr;
-  std::unique_ptr<hw::GpioLine> line_;
-  core::TimerId retry_timer_ = 0;
+  GpioLineHolder holder_;
   core::TimerId pulse_timer_ = 0;
   bool state_ = false;
   std::optional<bool> saved_;  ///< the state persisted (or restored)

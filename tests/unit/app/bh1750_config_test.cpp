@@ -11,6 +11,7 @@
 #include "pimqttd/app/config.hpp"
 #include "pimqttd/app/sensor_factory.hpp"
 #include "pimqttd/ha/discovery.hpp"
+#include "support/sensor_entry.hpp"
 
 namespace pimqttd::app {
 namespace {
@@ -18,34 +19,11 @@ namespace {
 using std::chrono::seconds;
 using Errors = std::vector<std::string>;
 using sensors::Bh1750Resolution;
-
-LoadOptions options() {
-  LoadOptions o;
-  o.hostname = "testpi";
-  return o;
-}
-
-std::string with_sensors(const std::string& sensors) {
-  return R"({"mqtt": {"host": "broker"}, "sensors": [)" + sensors + "]}";
-}
-
-SensorConfig parse_sensor(const std::string& sensor) {
-  const Config config = parse_config(with_sensors(sensor), options());
-  EXPECT_EQ(config.sensors.size(), 1u);
-  return config.sensors.at(0);
-}
-
-Errors errors_of(const std::string& sensors) {
-  try {
-    (void)parse_config(with_sensors(sensors), options());
-  } catch (const ConfigError& error) {
-    return error.errors();
-  }
-  return {};
-}
+using test::parse_sensor_entry;
+using test::sensor_entry_errors;
 
 TEST(Bh1750SensorConfig, Defaults) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "bh1750"})");
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "bh1750"})");
   EXPECT_EQ(sensor.name, "BH1750");
   EXPECT_EQ(sensor.id, "bh1750");
   EXPECT_EQ(sensor.interval, seconds{60});
@@ -55,41 +33,41 @@ TEST(Bh1750SensorConfig, Defaults) {
   EXPECT_EQ(s->resolution(), Bh1750Resolution::high);
   EXPECT_EQ(sensor.entities,
             (std::vector<EntityConfig>{{"bh1750_illuminance", "BH1750 illuminance"}}));
-  const Config config = parse_config(with_sensors(R"({"type": "bh1750"})"), options());
-  EXPECT_EQ(Json::parse(to_json_text(config))["sensors"][0].dump(),
+  EXPECT_EQ(test::printed_sensor_entry(R"({"type": "bh1750"})").dump(),
             R"({"type":"bh1750","name":"BH1750","id":"bh1750","interval":"1m","bus":1,)"
             R"("address":"0x23","resolution":"high","filters":[]})");
 }
 
 TEST(Bh1750SensorConfig, ResolutionsAndAddresses) {
   const auto resolution = [](const std::string& name) {
-    return parse_sensor(R"({"type": "bh1750", "resolution": ")" + name + R"("})")
+    return parse_sensor_entry(R"({"type": "bh1750", "resolution": ")" + name + R"("})")
         .settings_as<Bh1750SensorConfig>()
         ->resolution();
   };
   EXPECT_EQ(resolution("high"), Bh1750Resolution::high);
   EXPECT_EQ(resolution("high2"), Bh1750Resolution::high2);
   EXPECT_EQ(resolution("low"), Bh1750Resolution::low);
-  const SensorConfig sensor = parse_sensor(R"({"type": "bh1750", "address": "0x5C", "bus": 0})");
+  const SensorConfig sensor =
+      parse_sensor_entry(R"({"type": "bh1750", "address": "0x5C", "bus": 0})");
   const auto* s = sensor.settings_as<Bh1750SensorConfig>();
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->location(), (I2cLocation{0, 0x5C}));
 }
 
 TEST(Bh1750SensorConfig, Errors) {
-  EXPECT_EQ(errors_of(R"({"type": "bh1750", "resolution": "medium"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "bh1750", "resolution": "medium"})"),
             (Errors{R"(sensors[0].resolution: expected one of "high", "high2", "low", found )"
                     R"("medium")"}));
-  EXPECT_EQ(errors_of(R"({"type": "bh1750", "resolution": "hihg"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "bh1750", "resolution": "hihg"})"),
             (Errors{R"(sensors[0].resolution: expected one of "high", "high2", "low", found )"
                     R"("hihg"; did you mean "high"?)"}));
-  EXPECT_EQ(errors_of(R"({"type": "bh1750", "address": "0x5d"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "bh1750", "address": "0x5d"})"),
             (Errors{R"(sensors[0].address: expected one of 0x23, 0x5c, found string "0x5d")"}));
 }
 
 TEST(Bh1750SensorConfig, MakesAPolledSensorWithAValidEntity) {
   const SensorConfig config =
-      parse_sensor(R"({"type": "bh1750", "name": "Porch light", "resolution": "low"})");
+      parse_sensor_entry(R"({"type": "bh1750", "name": "Porch light", "resolution": "low"})");
   const auto sensor = make_sensor(config);
   ASSERT_EQ(sensor->entities().size(), 1u);
   const sensors::EntityInfo& entity = sensor->entities()[0];

@@ -11,40 +11,18 @@
 #include "pimqttd/app/config.hpp"
 #include "pimqttd/app/sensor_factory.hpp"
 #include "pimqttd/ha/discovery.hpp"
+#include "support/sensor_entry.hpp"
 
 namespace pimqttd::app {
 namespace {
 
 using std::chrono::seconds;
 using Errors = std::vector<std::string>;
-
-LoadOptions options() {
-  LoadOptions o;
-  o.hostname = "testpi";
-  return o;
-}
-
-std::string with_sensors(const std::string& sensors) {
-  return R"({"mqtt": {"host": "broker"}, "sensors": [)" + sensors + "]}";
-}
-
-SensorConfig parse_sensor(const std::string& sensor) {
-  const Config config = parse_config(with_sensors(sensor), options());
-  EXPECT_EQ(config.sensors.size(), 1u);
-  return config.sensors.at(0);
-}
-
-Errors errors_of(const std::string& sensors) {
-  try {
-    (void)parse_config(with_sensors(sensors), options());
-  } catch (const ConfigError& error) {
-    return error.errors();
-  }
-  return {};
-}
+using test::parse_sensor_entry;
+using test::sensor_entry_errors;
 
 TEST(Bme280SensorConfig, Defaults) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "bme280"})");
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "bme280"})");
   EXPECT_EQ(sensor.name, "BME280");
   EXPECT_EQ(sensor.id, "bme280");
   EXPECT_EQ(sensor.interval, seconds{60});
@@ -60,7 +38,7 @@ TEST(Bme280SensorConfig, Defaults) {
 }
 
 TEST(Bme280SensorConfig, Bmp280HasNoHumidity) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "bmp280", "address": "0x77"})");
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "bmp280", "address": "0x77"})");
   EXPECT_EQ(sensor.name, "BMP280");
   EXPECT_EQ(sensor.id, "bmp280");
   const auto* s = sensor.settings_as<Bme280SensorConfig>();
@@ -70,12 +48,12 @@ TEST(Bme280SensorConfig, Bmp280HasNoHumidity) {
   EXPECT_EQ(sensor.entities,
             (std::vector<EntityConfig>{{"bmp280_temperature", "BMP280 temperature"},
                                        {"bmp280_pressure", "BMP280 pressure"}}));
-  EXPECT_EQ(errors_of(R"({"type": "bmp280", "oversampling": {"humidity": 2}})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "bmp280", "oversampling": {"humidity": 2}})"),
             (Errors{"sensors[0].oversampling.humidity: unknown key"}));
 }
 
 TEST(Bme280SensorConfig, EveryKeyConfigured) {
-  const SensorConfig sensor = parse_sensor(R"({
+  const SensorConfig sensor = parse_sensor_entry(R"({
     "type": "bme280", "name": "Greenhouse", "bus": 3, "address": 119, "interval": "30s",
     "oversampling": {"temperature": 2, "pressure": 16, "humidity": 4}})");
   EXPECT_EQ(sensor.id, "greenhouse");
@@ -94,8 +72,8 @@ TEST(Bme280SensorConfig, EveryKeyConfigured) {
 }
 
 TEST(Bme280SensorConfig, PrintedWithEveryDefaultAndReadBack) {
-  const Config config = parse_config(
-      with_sensors(R"({"type": "bme280"}, {"type": "bmp280", "name": "Attic"})"), options());
+  const Config config =
+      test::parse_sensor_entries(R"({"type": "bme280"}, {"type": "bmp280", "name": "Attic"})");
   const Json printed = Json::parse(to_json_text(config));
   EXPECT_EQ(printed["sensors"][0].dump(),
             R"({"type":"bme280","name":"BME280","id":"bme280","interval":"1m","bus":1,)"
@@ -103,38 +81,39 @@ TEST(Bme280SensorConfig, PrintedWithEveryDefaultAndReadBack) {
   EXPECT_EQ(printed["sensors"][1].dump(),
             R"({"type":"bmp280","name":"Attic","id":"attic","interval":"1m","bus":1,)"
             R"("address":"0x76","oversampling":{"temperature":1,"pressure":1},"filters":[]})");
-  const Config again = parse_config(to_json_text(config), options());
+  const Config again = test::parse_test_config(to_json_text(config));
   EXPECT_EQ(to_json_text(again), to_json_text(config));
 }
 
 TEST(Bme280SensorConfig, Errors) {
-  EXPECT_EQ(errors_of(R"({"type": "bme280", "address": "0x78"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "bme280", "address": "0x78"})"),
             (Errors{R"(sensors[0].address: expected one of 0x76, 0x77, found string "0x78")"}));
   EXPECT_EQ(
-      errors_of(R"({"type": "bme280", "oversampling": {"temperature": 3, "pressure": 32,
+      sensor_entry_errors(R"({"type": "bme280", "oversampling": {"temperature": 3, "pressure": 32,
                           "humidity": "x2"}})"),
       (Errors{
           "sensors[0].oversampling.temperature: expected 1, 2, 4, 8 or 16, found number 3",
           "sensors[0].oversampling.pressure: expected 1, 2, 4, 8 or 16, found number 32",
           R"(sensors[0].oversampling.humidity: expected 1, 2, 4, 8 or 16, found string "x2")"}));
-  EXPECT_EQ(errors_of(R"({"type": "bme280", "oversampling": 16})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "bme280", "oversampling": 16})"),
             (Errors{"sensors[0].oversampling: expected an object, found number 16"}));
   EXPECT_EQ(
-      errors_of(R"({"type": "bme280", "oversampling": {"temprature": 2}})"),
+      sensor_entry_errors(R"({"type": "bme280", "oversampling": {"temprature": 2}})"),
       (Errors{"sensors[0].oversampling.temprature: unknown key, did you mean 'temperature'?"}));
-  EXPECT_EQ(errors_of(R"({"type": "bme280", "interval": "500ms"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "bme280", "interval": "500ms"})"),
             (Errors{R"(sensors[0].interval: expected a duration from 1s to 1d, found "500ms")"}));
-  EXPECT_EQ(errors_of(R"({"type": "bme280", "adress": "0x77"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "bme280", "adress": "0x77"})"),
             (Errors{"sensors[0].adress: unknown key, did you mean 'address'?"}));
   // Two chips need two ids.
-  EXPECT_EQ(errors_of(R"({"type": "bme280"}, {"type": "bme280", "address": "0x77"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "bme280"}, {"type": "bme280", "address": "0x77"})"),
             (Errors{R"(sensors[1].name: sensor id "bme280" is already used by sensors[0])"}));
 }
 
 TEST(Bme280SensorConfig, MakesAPolledSensorWithValidEntities) {
   for (const char* type : {"bme280", "bmp280"}) {
     const SensorConfig config =
-        parse_sensor(std::string(R"({"type": ")") + type + R"(", "bus": 250, "interval": 5})");
+        parse_sensor_entry(std::string(R"({"type": ")") + type +
+                           R"(", "bus": 250, "interval": 5})");
     const auto sensor = make_sensor(config);  // nothing is opened before start()
     ASSERT_EQ(sensor->entities().size(), config.entities.size()) << type;
     for (std::size_t i = 0; i < config.entities.size(); ++i) {
@@ -154,7 +133,7 @@ TEST(Bme280SensorConfig, MakesAPolledSensorWithValidEntities) {
     EXPECT_EQ(pressure.unit, "hPa");
     EXPECT_EQ(pressure.display_precision, 1);
   }
-  const auto bme = make_sensor(parse_sensor(R"({"type": "bme280"})"));
+  const auto bme = make_sensor(parse_sensor_entry(R"({"type": "bme280"})"));
   const auto& humidity = bme->entities().at(1);
   EXPECT_EQ(humidity.device_class, "humidity");
   EXPECT_EQ(humidity.unit, "%");

@@ -11,38 +11,15 @@
 #include "pimqttd/app/sensor_factory.hpp"
 #include "pimqttd/ha/discovery.hpp"
 #include "pimqttd/sensors/ds18b20.hpp"
+#include "support/sensor_entry.hpp"
 
 namespace pimqttd::app {
 namespace {
 
 using namespace std::chrono_literals;
 using Errors = std::vector<std::string>;
-
-LoadOptions options() {
-  LoadOptions o;
-  o.hostname = "testpi";
-  o.base_directory = "/etc/pimqttd";
-  return o;
-}
-
-std::string with_sensors(const std::string& sensors) {
-  return R"({"mqtt": {"host": "broker"}, "sensors": [)" + sensors + "]}";
-}
-
-SensorConfig parse_sensor(const std::string& sensor) {
-  Config config = parse_config(with_sensors(sensor), options());
-  EXPECT_EQ(config.sensors.size(), 1u);
-  return config.sensors.at(0);
-}
-
-Errors errors_of(const std::string& sensors) {
-  try {
-    (void)parse_config(with_sensors(sensors), options());
-  } catch (const ConfigError& error) {
-    return error.errors();
-  }
-  return {};
-}
+using test::parse_sensor_entry;
+using test::sensor_entry_errors;
 
 const std::string kExpectedAddress =
     "expected a DS18B20 or DS1822 1-Wire id: \"28-\" or \"22-\" and 12 hexadecimal digits, such "
@@ -61,7 +38,7 @@ TEST(Ds18b20Config, TheType) {
 
 TEST(Ds18b20Config, Defaults) {
   const SensorConfig sensor =
-      parse_sensor(R"({"type": "ds18b20", "name": "Outdoor", "address": "28-0316A2794AFF"})");
+      parse_sensor_entry(R"({"type": "ds18b20", "name": "Outdoor", "address": "28-0316A2794AFF"})");
   EXPECT_EQ(sensor.type, "ds18b20");
   EXPECT_EQ(sensor.name, "Outdoor");
   EXPECT_EQ(sensor.id, "outdoor");
@@ -75,7 +52,7 @@ TEST(Ds18b20Config, Defaults) {
 }
 
 TEST(Ds18b20Config, EveryKey) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "ds18b20", "name": "Water tank",
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "ds18b20", "name": "Water tank",
       "id": "tank", "address": "22-000802b4c1a2", "interval": "2s", "root": "fake",
       "filters": {"tank": [{"median": 3}]}})");
   EXPECT_EQ(sensor.id, "tank");
@@ -91,20 +68,19 @@ TEST(Ds18b20Config, EveryKey) {
 }
 
 TEST(Ds18b20Config, PrintedWithEveryDefault) {
-  const Config config = parse_config(
-      with_sensors(R"({"type": "ds18b20", "name": "Outdoor", "address": "28-0316a2794aff",
-                       "filters": [{"round": 1}]})"),
-      options());
+  const Config config = test::parse_sensor_entries(
+      R"({"type": "ds18b20", "name": "Outdoor", "address": "28-0316a2794aff",
+          "filters": [{"round": 1}]})");
   const Json printed = Json::parse(to_json_text(config));
   EXPECT_EQ(printed["sensors"][0].dump(),
             R"({"type":"ds18b20","name":"Outdoor","id":"outdoor","interval":"1m",)"
             R"("address":"28-0316a2794aff","root":"/","filters":[{"round":1}]})");
-  const Config again = parse_config(to_json_text(config), options());
+  const Config again = test::parse_test_config(to_json_text(config));
   EXPECT_EQ(to_json_text(again), to_json_text(config));
 }
 
 TEST(Ds18b20Config, MakesTheDriver) {
-  const SensorConfig sensor = parse_sensor(
+  const SensorConfig sensor = parse_sensor_entry(
       R"({"type": "ds18b20", "name": "Outdoor", "address": "28-0316a2794aff", "interval": 30})");
   const auto driver = make_sensor(sensor);
   ASSERT_NE(dynamic_cast<sensors::Ds18b20Sensor*>(driver.get()), nullptr);
@@ -119,9 +95,9 @@ TEST(Ds18b20Config, MakesTheDriver) {
 }
 
 TEST(Ds18b20ConfigErrors, AddressIsRequiredAndChecked) {
-  EXPECT_EQ(errors_of(R"({"type": "ds18b20", "name": "a"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "ds18b20", "name": "a"})"),
             (Errors{"sensors[0].address: required key missing"}));
-  EXPECT_EQ(errors_of(R"({"type": "ds18b20", "name": "a", "address": "10-000802b4c1a2"},
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "ds18b20", "name": "a", "address": "10-000802b4c1a2"},
                         {"type": "ds18b20", "name": "b", "address": "28-0316a2794af"},
                         {"type": "ds18b20", "name": "c", "address": "28-0316a2794afg"},
                         {"type": "ds18b20", "name": "d", "address": "280316a2794aff"},
@@ -143,21 +119,24 @@ TEST(Ds18b20ConfigErrors, TheOneWireIdInTheIdKeyIsPointedToAddress) {
 }
 
 TEST(Ds18b20ConfigErrors, CommonKeysAndUnknownOnes) {
-  EXPECT_EQ(errors_of(R"({"type": "ds18b20", "address": "28-0316a2794aff", "interval": "1s",
-                          "adress": 1, "root": ""})"),
+  EXPECT_EQ(sensor_entry_errors(
+                R"({"type": "ds18b20", "address": "28-0316a2794aff", "interval": "1s",
+                    "adress": 1, "root": ""})"),
             (Errors{"sensors[0].interval: expected a duration from 2s to 1d, found \"1s\"",
                     "sensors[0].adress: unknown key, did you mean 'address'?",
                     "sensors[0].root: expected a non-empty string of at most 4096 bytes, found "
                     "\"\"",
                     "sensors[0].name: required key missing"}));
-  EXPECT_EQ(errors_of(R"({"type": "ds18b20", "name": "Outdoor", "address": "28-0316a2794aff"},
-                        {"type": "ds18b20", "name": "Outdoor", "address": "28-0316a2794ab0"})"),
+  EXPECT_EQ(sensor_entry_errors(
+                R"({"type": "ds18b20", "name": "Outdoor", "address": "28-0316a2794aff"},
+                   {"type": "ds18b20", "name": "Outdoor", "address": "28-0316a2794ab0"})"),
             (Errors{"sensors[1].name: sensor id \"outdoor\" is already used by sensors[0]"}));
 }
 
 TEST(Ds18b20ConfigErrors, FiltersKeyedByTheSensorsOwnId) {
-  EXPECT_EQ(errors_of(R"({"type": "ds18b20", "name": "Outdoor", "address": "28-0316a2794aff",
-                          "filters": {"temperature": [{"round": 1}]}})"),
+  EXPECT_EQ(sensor_entry_errors(
+                R"({"type": "ds18b20", "name": "Outdoor", "address": "28-0316a2794aff",
+                    "filters": {"temperature": [{"round": 1}]}})"),
             (Errors{"sensors[0].filters.temperature: expected an entity of this sensor, one of "
                     "\"outdoor\" (or its full entity id), found \"temperature\""}));
 }

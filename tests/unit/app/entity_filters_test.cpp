@@ -5,6 +5,7 @@
 #include <string>
 
 #include "pimqttd/app/config.hpp"
+#include "support/sensor_entry.hpp"
 
 namespace pimqttd::app {
 namespace {
@@ -15,24 +16,17 @@ using sensors::Value;
 
 const FilterTime t0{};
 
-LoadOptions options() {
-  LoadOptions o;
-  o.hostname = "testpi";
-  return o;
-}
-
 // Two system sensors: "system" with the load metric and per-entity filters, and "flags" with
 // the throttled flags (binary sensors) and uptime (text) under one array of filters.
 Config config() {
-  return parse_config(R"({"mqtt": {"host": "broker"}, "sensors": [
+  return test::parse_sensor_entries(R"(
       {"type": "system", "metrics": {"cpu_temperature": false, "cpu_usage": false,
          "memory": false, "swap": false, "disk": false, "uptime": false, "throttled": false},
        "filters": {"load_1m": [{"delta": 0.5}, {"heartbeat": "1m"}],
                    "load_5m": [{"round": 1}]}},
       {"type": "system", "id": "flags", "interval": "30s", "metrics": {"cpu_temperature": false,
          "cpu_usage": false, "load": false, "memory": false, "swap": false, "disk": false},
-       "filters": [{"throttle": "5m"}]}]})",
-                      options());
+       "filters": [{"throttle": "5m"}]})");
 }
 
 sensors::EntityInfo entity(std::string id, sensors::Platform platform,

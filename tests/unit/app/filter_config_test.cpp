@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pimqttd/app/config.hpp"
+#include "support/sensor_entry.hpp"
 
 namespace pimqttd::app {
 namespace {
@@ -17,35 +18,22 @@ using sensors::FilterSpec;
 using Errors = std::vector<std::string>;
 using Specs = std::vector<FilterSpec>;
 
-LoadOptions options() {
-  LoadOptions o;
-  o.hostname = "testpi";
-  return o;
-}
-
-// A config whose only sensor is a system sensor with the load metric alone (entities
-// system_load_1m, system_load_5m, system_load_15m) and `filters` as given.
+// A system sensor entry with the load metric alone (entities system_load_1m, system_load_5m,
+// system_load_15m) and `filters` as given.
 std::string with_filters(const std::string& filters) {
-  return R"({"mqtt": {"host": "broker"}, "sensors": [{"type": "system", "metrics": {
+  return R"({"type": "system", "metrics": {
              "cpu_temperature": false, "cpu_usage": false, "memory": false, "swap": false,
              "disk": false, "uptime": false, "throttled": false},
            "filters": )" +
-         filters + "}]}";
+         filters + "}";
 }
 
 SensorFilters filters_of(const std::string& filters) {
-  const Config config = parse_config(with_filters(filters), options());
-  EXPECT_EQ(config.sensors.size(), 1u);
-  return config.sensors.at(0).filters;
+  return test::parse_sensor_entry(with_filters(filters)).filters;
 }
 
 Errors errors_of(const std::string& filters) {
-  try {
-    (void)parse_config(with_filters(filters), options());
-  } catch (const ConfigError& error) {
-    return error.errors();
-  }
-  return {};
+  return test::sensor_entry_errors(with_filters(filters));
 }
 
 const std::string kFilterList =
@@ -100,9 +88,7 @@ TEST(FilterConfig, AbsentOrNullOrEmptyMeansNone) {
   EXPECT_TRUE(filters_of("null").empty());
   EXPECT_TRUE(filters_of("[]").empty());
   EXPECT_TRUE(filters_of("{}").empty());
-  const Config config =
-      parse_config(R"({"mqtt": {"host": "b"}, "sensors": [{"type": "system"}]})", options());
-  EXPECT_TRUE(config.sensors.at(0).filters.empty());
+  EXPECT_TRUE(test::parse_sensor_entry(R"({"type": "system"})").filters.empty());
 }
 
 // ---- printing -----------------------------------------------------------------------------------
@@ -125,9 +111,9 @@ TEST(FilterConfig, PrintConfigReadsBackTheSame) {
   for (const char* filters :
        {R"([{"delta": "7.5%"}, {"heartbeat": "5m"}, {"offset": 0.1}])",
         R"({"load_1m": [{"throttle": "1m30s"}], "system_load_15m": [{"multiply": -1}]})"}) {
-    const Config first = parse_config(with_filters(filters), options());
+    const Config first = test::parse_sensor_entries(with_filters(filters));
     const std::string printed = to_json_text(first);
-    const Config second = parse_config(printed, options());
+    const Config second = test::parse_test_config(printed);
     EXPECT_EQ(second.sensors.at(0).filters, first.sensors.at(0).filters) << filters;
     EXPECT_EQ(to_json_text(second), printed);
   }
@@ -228,7 +214,7 @@ TEST(FilterConfigErrors, ReportedWithTheEntrysOtherErrors) {
       {"type": "system", "intervall": 5, "filters": [{"round": 8}]},
       {"type": "system", "id": "other", "filters": {"nope": []}}]})";
   try {
-    (void)parse_config(text, options());
+    (void)test::parse_test_config(text);
     FAIL() << "no ConfigError";
   } catch (const ConfigError& error) {
     ASSERT_EQ(error.errors().size(), 3u);

@@ -13,44 +13,16 @@
 #include "pimqttd/sensors/gpio_counter.hpp"
 #include "pimqttd/sensors/gpio_input.hpp"
 #include "pimqttd/sensors/gpio_output.hpp"
+#include "support/sensor_entry.hpp"
 
 namespace pimqttd::app {
 namespace {
 
 using namespace std::chrono_literals;
 using Errors = std::vector<std::string>;
-
-LoadOptions options() {
-  LoadOptions o;
-  o.hostname = "testpi";
-  o.base_directory = "/etc/pimqttd";
-  return o;
-}
-
-std::string with_sensors(const std::string& sensors) {
-  return R"({"mqtt": {"host": "broker"}, "sensors": [)" + sensors + "]}";
-}
-
-SensorConfig parse_sensor(const std::string& sensor) {
-  Config config = parse_config(with_sensors(sensor), options());
-  EXPECT_EQ(config.sensors.size(), 1u);
-  return config.sensors.at(0);
-}
-
-Errors errors_of(const std::string& sensors) {
-  try {
-    (void)parse_config(with_sensors(sensors), options());
-  } catch (const ConfigError& error) {
-    return error.errors();
-  }
-  return {};
-}
-
-std::string settings_json(const SensorConfig& sensor) {
-  Json out = Json::object();
-  sensor.settings->to_json(out);
-  return out.dump();
-}
+using test::parse_sensor_entry;
+using test::sensor_entry_errors;
+using test::settings_json;
 
 /// Home Assistant's verdict on every entity of the driver built for `sensor`.
 std::vector<std::string> ha_problems(const sensors::Sensor& driver) {
@@ -65,7 +37,7 @@ std::vector<std::string> ha_problems(const sensors::Sensor& driver) {
 
 TEST(GpioInputConfig, Defaults) {
   const SensorConfig sensor =
-      parse_sensor(R"({"type": "gpio_input", "name": "Front door", "line": "GPIO17"})");
+      parse_sensor_entry(R"({"type": "gpio_input", "name": "Front door", "line": "GPIO17"})");
   EXPECT_EQ(sensor.id, "front_door");
   EXPECT_FALSE(sensor.interval.has_value());  // event-driven
   const auto* s = sensor.settings_as<GpioInputSettings>();
@@ -82,7 +54,8 @@ TEST(GpioInputConfig, Defaults) {
 }
 
 TEST(GpioInputConfig, EveryKey) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "gpio_input", "name": "Leak", "id": "leak",
+  const SensorConfig sensor = parse_sensor_entry(R"({
+      "type": "gpio_input", "name": "Leak", "id": "leak",
       "chip": "gpiochip0", "line": 17, "active_low": true, "bias": "pull_up",
       "debounce": "200ms", "device_class": "moisture"})");
   const auto* s = sensor.settings_as<GpioInputSettings>();
@@ -107,7 +80,7 @@ TEST(GpioInputConfig, ChipByNumberLabelOrPath) {
                         Case{"\"pinctrl-rp1\"", "pinctrl-rp1", "\"pinctrl-rp1\""},
                         Case{"\"/dev/gpiochip0\"", "/dev/gpiochip0", "\"/dev/gpiochip0\""}}) {
     SCOPED_TRACE(c.chip);
-    const SensorConfig sensor = parse_sensor(R"({"type": "gpio_input", "name": "Button",
+    const SensorConfig sensor = parse_sensor_entry(R"({"type": "gpio_input", "name": "Button",
         "chip": )" + c.chip + R"(, "line": "GPIO17", "bias": "disabled", "debounce": 0})");
     const auto* s = sensor.settings_as<GpioInputSettings>();
     ASSERT_NE(s, nullptr);
@@ -119,7 +92,7 @@ TEST(GpioInputConfig, ChipByNumberLabelOrPath) {
 }
 
 TEST(GpioInputConfig, MakesTheDriver) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "gpio_input", "name": "Motion",
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "gpio_input", "name": "Motion",
       "line": "GPIO4", "bias": "pull_down", "active_low": true, "debounce": "10ms",
       "device_class": "motion"})");
   const auto driver = make_sensor(sensor);
@@ -140,7 +113,7 @@ TEST(GpioInputConfig, MakesTheDriver) {
 
 TEST(GpioCounterConfig, Defaults) {
   const SensorConfig sensor =
-      parse_sensor(R"({"type": "gpio_counter", "name": "Pulses", "line": "GPIO27"})");
+      parse_sensor_entry(R"({"type": "gpio_counter", "name": "Pulses", "line": "GPIO27"})");
   EXPECT_EQ(sensor.interval, 60s);
   const auto* s = sensor.settings_as<GpioCounterSettings>();
   ASSERT_NE(s, nullptr);
@@ -161,7 +134,7 @@ TEST(GpioCounterConfig, Defaults) {
 }
 
 TEST(GpioCounterConfig, AWaterMeter) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "gpio_counter", "name": "Water",
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "gpio_counter", "name": "Water",
       "chip": 0, "line": 27, "interval": "10s", "bias": "pull_up", "edge": "rising",
       "active_low": true, "min_pulse": "30ms", "multiplier": 0.5, "unit": "L",
       "device_class": "water", "rate": "minute", "save_interval": "5m"})");
@@ -228,7 +201,7 @@ TEST(GpioCounterConfig, TheRateEntityFollowsTheUnit) {
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.keys);
-    const SensorConfig sensor = parse_sensor(
+    const SensorConfig sensor = parse_sensor_entry(
         R"({"type": "gpio_counter", "name": "Meter", "line": "GPIO5", )" + c.keys + "}");
     const auto* s = sensor.settings_as<GpioCounterSettings>();
     ASSERT_NE(s, nullptr);
@@ -245,7 +218,7 @@ TEST(GpioCounterConfig, TheRateEntityFollowsTheUnit) {
 
 TEST(GpioOutputConfig, Defaults) {
   const SensorConfig sensor =
-      parse_sensor(R"({"type": "gpio_output", "name": "Relay", "line": "GPIO22"})");
+      parse_sensor_entry(R"({"type": "gpio_output", "name": "Relay", "line": "GPIO22"})");
   EXPECT_FALSE(sensor.interval.has_value());
   const auto* s = sensor.settings_as<GpioOutputSettings>();
   ASSERT_NE(s, nullptr);
@@ -261,7 +234,7 @@ TEST(GpioOutputConfig, Defaults) {
 }
 
 TEST(GpioOutputConfig, EveryKey) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "gpio_output", "name": "Heater",
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "gpio_output", "name": "Heater",
       "chip": "pinctrl-bcm2711", "line": 22, "active_low": true, "initial": "restore",
       "device_class": "outlet"})");
   const auto* s = sensor.settings_as<GpioOutputSettings>();
@@ -285,7 +258,7 @@ TEST(GpioOutputConfig, EveryKey) {
 }
 
 TEST(GpioOutputConfig, Momentary) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "gpio_output", "name": "Garage door",
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "gpio_output", "name": "Garage door",
       "line": "GPIO23", "momentary": "500ms", "initial": "off"})");
   const auto* s = sensor.settings_as<GpioOutputSettings>();
   ASSERT_NE(s, nullptr);
@@ -309,9 +282,9 @@ TEST(GpioConfig, PrintedConfigReadsBackTheSame) {
        "min_pulse": "15ms", "interval": 30, "save_interval": "2m"},
       {"type": "gpio_output", "name": "Relay", "line": "GPIO22", "initial": "on"},
       {"type": "gpio_output", "name": "Opener", "line": "GPIO23", "momentary": 0.5})";
-  const Config config = parse_config(with_sensors(sensors), options());
+  const Config config = test::parse_sensor_entries(sensors);
   const std::string printed = to_json_text(config);
-  const Config again = parse_config(printed, options());
+  const Config again = test::parse_test_config(printed);
   EXPECT_EQ(to_json_text(again), printed);
   ASSERT_EQ(again.sensors.size(), 5u);
   EXPECT_EQ(again.sensors[2].interval, 30s);
@@ -427,12 +400,12 @@ TEST(GpioConfig, Errors) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.sensors);
-    EXPECT_EQ(errors_of(c.sensors), c.errors);
+    EXPECT_EQ(sensor_entry_errors(c.sensors), c.errors);
   }
 }
 
 TEST(GpioConfig, EveryErrorOfAnEntryAtOnceInDocumentOrder) {
-  EXPECT_EQ(errors_of(R"({"type": "gpio_counter", "name": "Meter", "edge": "up",
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "gpio_counter", "name": "Meter", "edge": "up",
                           "multiplier": 0, "line": 3})"),
             (Errors{"sensors[0].edge: expected one of \"rising\", \"falling\", found \"up\"",
                     "sensors[0].multiplier: expected a number greater than 0 and at most 1e9, "

@@ -11,40 +11,18 @@
 #include "pimqttd/app/config.hpp"
 #include "pimqttd/app/sensor_factory.hpp"
 #include "pimqttd/ha/discovery.hpp"
+#include "support/sensor_entry.hpp"
 
 namespace pimqttd::app {
 namespace {
 
 using std::chrono::seconds;
 using Errors = std::vector<std::string>;
-
-LoadOptions options() {
-  LoadOptions o;
-  o.hostname = "testpi";
-  return o;
-}
-
-std::string with_sensors(const std::string& sensors) {
-  return R"({"mqtt": {"host": "broker"}, "sensors": [)" + sensors + "]}";
-}
-
-SensorConfig parse_sensor(const std::string& sensor) {
-  const Config config = parse_config(with_sensors(sensor), options());
-  EXPECT_EQ(config.sensors.size(), 1u);
-  return config.sensors.at(0);
-}
-
-Errors errors_of(const std::string& sensors) {
-  try {
-    (void)parse_config(with_sensors(sensors), options());
-  } catch (const ConfigError& error) {
-    return error.errors();
-  }
-  return {};
-}
+using test::parse_sensor_entry;
+using test::sensor_entry_errors;
 
 TEST(Mcp9808SensorConfig, Defaults) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "mcp9808"})");
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "mcp9808"})");
   EXPECT_EQ(sensor.name, "MCP9808");
   EXPECT_EQ(sensor.id, "mcp9808");
   EXPECT_EQ(sensor.interval, seconds{60});
@@ -53,8 +31,7 @@ TEST(Mcp9808SensorConfig, Defaults) {
   EXPECT_EQ(s->location(), (I2cLocation{1, 0x18}));
   EXPECT_EQ(sensor.entities,
             (std::vector<EntityConfig>{{"mcp9808_temperature", "MCP9808 temperature"}}));
-  const Config config = parse_config(with_sensors(R"({"type": "mcp9808"})"), options());
-  EXPECT_EQ(Json::parse(to_json_text(config))["sensors"][0].dump(),
+  EXPECT_EQ(test::printed_sensor_entry(R"({"type": "mcp9808"})").dump(),
             R"({"type":"mcp9808","name":"MCP9808","id":"mcp9808","interval":"1m","bus":1,)"
             R"("address":"0x18","filters":[]})");
 }
@@ -62,22 +39,22 @@ TEST(Mcp9808SensorConfig, Defaults) {
 TEST(Mcp9808SensorConfig, EveryAddressThePinsSelect) {
   for (int address = 0x18; address <= 0x1F; ++address) {
     const SensorConfig sensor =
-        parse_sensor(R"({"type": "mcp9808", "address": )" + std::to_string(address) + "}");
+        parse_sensor_entry(R"({"type": "mcp9808", "address": )" + std::to_string(address) + "}");
     const auto* s = sensor.settings_as<I2cSensorSettings>();
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(s->location().address, address);
   }
-  EXPECT_EQ(errors_of(R"({"type": "mcp9808", "address": "0x20"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "mcp9808", "address": "0x20"})"),
             (Errors{"sensors[0].address: expected one of 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, "
                     R"(0x1f, found string "0x20")"}));
-  EXPECT_EQ(errors_of(R"({"type": "mcp9808", "resolution": "high"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "mcp9808", "resolution": "high"})"),
             (Errors{"sensors[0].resolution: unknown key"}));
-  EXPECT_EQ(errors_of(R"({"type": "mcp9808", "interval": 0.5})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "mcp9808", "interval": 0.5})"),
             (Errors{"sensors[0].interval: expected a duration from 1s to 1d, found 0.5"}));
 }
 
 TEST(Mcp9808SensorConfig, MakesAPolledSensorWithAValidEntity) {
-  const SensorConfig config = parse_sensor(R"({"type": "mcp9808", "name": "Fridge"})");
+  const SensorConfig config = parse_sensor_entry(R"({"type": "mcp9808", "name": "Fridge"})");
   const auto sensor = make_sensor(config);
   ASSERT_EQ(sensor->entities().size(), 1u);
   const sensors::EntityInfo& entity = sensor->entities()[0];

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pimqttd/app/config.hpp"
+#include "support/sensor_entry.hpp"
 
 namespace pimqttd::app {
 namespace {
@@ -15,33 +16,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Errors = std::vector<std::string>;
-
-LoadOptions options() {
-  LoadOptions o;
-  o.hostname = "testpi";
-  o.base_directory = "/etc/pimqttd";
-  return o;
-}
-
-// A config with one sensor entry (given as JSON text).
-std::string with_sensor(const std::string& sensor) {
-  return R"({"mqtt": {"host": "broker"}, "sensors": [)" + sensor + "]}";
-}
-
-SensorConfig parse_sensor(const std::string& sensor) {
-  Config config = parse_config(with_sensor(sensor), options());
-  EXPECT_EQ(config.sensors.size(), 1u);
-  return config.sensors.at(0);
-}
-
-Errors errors_of(const std::string& sensor) {
-  try {
-    (void)parse_config(with_sensor(sensor), options());
-  } catch (const ConfigError& error) {
-    return error.errors();
-  }
-  return {};
-}
+using test::parse_sensor_entry;
+using test::sensor_entry_errors;
 
 std::vector<std::string> entity_ids(const SensorConfig& sensor) {
   std::vector<std::string> ids;
@@ -50,7 +26,7 @@ std::vector<std::string> entity_ids(const SensorConfig& sensor) {
 }
 
 TEST(SystemSensorConfig, Defaults) {
-  const SensorConfig sensor = parse_sensor(R"({"type": "system"})");
+  const SensorConfig sensor = parse_sensor_entry(R"({"type": "system"})");
   EXPECT_EQ(sensor.type, "system");
   EXPECT_EQ(sensor.name, "System");
   EXPECT_EQ(sensor.id, "system");
@@ -100,7 +76,7 @@ TEST(SystemSensorConfig, Defaults) {
 }
 
 TEST(SystemSensorConfig, EveryMetricConfigured) {
-  const SensorConfig sensor = parse_sensor(R"({
+  const SensorConfig sensor = parse_sensor_entry(R"({
     "type": "system", "name": "Host health", "interval": "30s", "root": "fake-root",
     "metrics": {
       "cpu_temperature": {"zone": 2, "interval": 5},
@@ -154,8 +130,9 @@ TEST(SystemSensorConfig, EveryMetricConfigured) {
 
 TEST(SystemSensorConfig, DisabledListMetricsNeedNoInterfaces) {
   const SensorConfig sensor =
-      parse_sensor(R"({"type": "system", "metrics": {"network": false, "wifi": {"enabled": false},
-                                                     "disk": {"enabled": false, "mounts": []}}})");
+      parse_sensor_entry(R"({"type": "system", "metrics": {
+          "network": false, "wifi": {"enabled": false},
+          "disk": {"enabled": false, "mounts": []}}})");
   const auto* s = sensor.settings_as<SystemSensorConfig>();
   ASSERT_NE(s, nullptr);
   EXPECT_FALSE(s->disk.enabled);
@@ -219,26 +196,25 @@ TEST(SystemSensorConfig, Errors) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.sensor);
-    EXPECT_EQ(errors_of(c.sensor), c.errors);
+    EXPECT_EQ(sensor_entry_errors(c.sensor), c.errors);
   }
 }
 
 TEST(SystemSensorConfig, PrintsEveryMetric) {
-  const SensorConfig sensor = parse_sensor(
+  const SensorConfig sensor = parse_sensor_entry(
       R"({"type": "system", "root": "/fake", "metrics": {"cpu_usage": {"interval": 10}}})");
-  Json out = Json::object();
-  sensor.settings->to_json(out);
-  EXPECT_EQ(out.dump(), R"({"root":"/fake","metrics":{)"
-                        R"("cpu_temperature":{"enabled":true,"interval":"1m","zone":0},)"
-                        R"("cpu_usage":{"enabled":true,"interval":"10s"},)"
-                        R"("load":{"enabled":true,"interval":"1m"},)"
-                        R"("memory":{"enabled":true,"interval":"1m"},)"
-                        R"("swap":{"enabled":true,"interval":"1m"},)"
-                        R"("disk":{"enabled":true,"interval":"1m","mounts":["/"]},)"
-                        R"("uptime":{"enabled":true,"interval":"1m"},)"
-                        R"("network":{"enabled":false,"interval":"1m","interfaces":[]},)"
-                        R"("wifi":{"enabled":false,"interval":"1m","interfaces":[]},)"
-                        R"("throttled":{"enabled":true,"interval":"1m"}}})");
+  EXPECT_EQ(test::settings_json(sensor),
+            R"({"root":"/fake","metrics":{)"
+            R"("cpu_temperature":{"enabled":true,"interval":"1m","zone":0},)"
+            R"("cpu_usage":{"enabled":true,"interval":"10s"},)"
+            R"("load":{"enabled":true,"interval":"1m"},)"
+            R"("memory":{"enabled":true,"interval":"1m"},)"
+            R"("swap":{"enabled":true,"interval":"1m"},)"
+            R"("disk":{"enabled":true,"interval":"1m","mounts":["/"]},)"
+            R"("uptime":{"enabled":true,"interval":"1m"},)"
+            R"("network":{"enabled":false,"interval":"1m","interfaces":[]},)"
+            R"("wifi":{"enabled":false,"interval":"1m","interfaces":[]},)"
+            R"("throttled":{"enabled":true,"interval":"1m"}}})");
 }
 
 TEST(SystemSensorConfig, MountSlug) {

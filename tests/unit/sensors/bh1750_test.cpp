@@ -4,12 +4,12 @@
 
 #include <cerrno>
 #include <cmath>
-#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
 #include <vector>
 
+#include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
 
 namespace pimqttd::sensors {
@@ -77,27 +77,18 @@ TEST_F(Bh1750Test, OtherResolutions) {
   EXPECT_EQ(bus_->writes(kAddress), (Writes{{0x21}, {0x23}}));
 }
 
-std::string error_of(const std::function<void()>& step) {
-  try {
-    step();
-  } catch (const DeviceError& error) {
-    return error.what();
-  }
-  return "no DeviceError";
-}
-
 TEST_F(Bh1750Test, NoAnswerStillConvertingAndFailures) {
   Bh1750 absent(bus_, 0x5C);
-  EXPECT_EQ(error_of([&] { absent.setup(); }),
+  EXPECT_EQ(test::device_error([&] { absent.setup(); }),
             "BH1750 at 0x5c on fake-i2c: writing Power On: No such device or address");
   Bh1750 device(bus_, kAddress);
   device.setup();
   (void)device.begin();
   // A chip still converting does not acknowledge its address for reading.
-  EXPECT_EQ(error_of([&] { (void)device.collect(); }),
+  EXPECT_EQ(test::device_error([&] { (void)device.collect(); }),
             "BH1750 at 0x23 on fake-i2c: reading the measurement: Remote I/O error");
   bus_->fail_next(std::make_error_code(std::errc::timed_out));
-  EXPECT_EQ(error_of([&] { (void)device.begin(); }),
+  EXPECT_EQ(test::device_error([&] { (void)device.begin(); }),
             "BH1750 at 0x23 on fake-i2c: writing One Time H-Resolution Mode: Connection timed "
             "out");
 }

@@ -11,10 +11,9 @@
 #include <variant>
 #include <vector>
 
-#include "pimqttd/core/event_loop.hpp"
-#include "pimqttd/core/worker.hpp"
+#include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
-#include "support/loop.hpp"
+#include "support/recording_context.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -22,6 +21,9 @@ namespace {
 using namespace std::chrono_literals;
 using test::FakeI2cBus;
 using Kind = FakeI2cBus::Kind;
+using test::availability;
+using test::published;
+using test::SensorEvent;
 using Bytes = std::vector<std::uint8_t>;
 
 constexpr std::uint8_t kAddress = 0x76;
@@ -400,12 +402,7 @@ TEST_F(Bme280DeviceTest, Bmp280AcceptsTheSampleIds) {
 }
 
 std::string setup_error(Bme280& device) {
-  try {
-    device.setup();
-  } catch (const DeviceError& error) {
-    return error.what();
-  }
-  return "no DeviceError";
+  return test::device_error([&] { device.setup(); });
 }
 
 TEST_F(Bme280DeviceTest, NoAnswerNamesTheAddressAndTheBus) {
@@ -439,12 +436,8 @@ TEST_F(Bme280DeviceTest, StillMeasuringIsAnErrorForThisCycle) {
   device.setup();
   (void)device.begin();
   bus_->set_registers(kAddress, 0xF3, Bytes{0x08});
-  try {
-    (void)device.collect();
-    FAIL() << "no DeviceError";
-  } catch (const DeviceError& error) {
-    EXPECT_STREQ(error.what(), "BME280 at 0x76 on fake-i2c: still measuring after 10 ms");
-  }
+  EXPECT_EQ(test::device_error([&] { (void)device.collect(); }),
+            "BME280 at 0x76 on fake-i2c: still measuring after 10 ms");
   // im_update (bit 0) is about the NVM copy, not the measurement.
   bus_->set_registers(kAddress, 0xF3, Bytes{0x01});
   EXPECT_EQ(device.collect().size(), 3u);
@@ -455,32 +448,17 @@ TEST_F(Bme280DeviceTest, FailuresMidCycle) {
   Bme280 device(bus_, kAddress);
   device.setup();
   bus_->fail_next(std::make_error_code(std::errc::timed_out));
-  try {
-    (void)device.begin();
-    FAIL() << "no DeviceError";
-  } catch (const DeviceError& error) {
-    EXPECT_STREQ(error.what(),
-                 "BME280 at 0x76 on fake-i2c: writing ctrl_hum: Connection timed out");
-  }
+  EXPECT_EQ(test::device_error([&] { (void)device.begin(); }),
+            "BME280 at 0x76 on fake-i2c: writing ctrl_hum: Connection timed out");
   (void)device.begin();
   bus_->fail_next(std::make_error_code(std::errc::io_error));
-  try {
-    (void)device.collect();
-    FAIL() << "no DeviceError";
-  } catch (const DeviceError& error) {
-    EXPECT_STREQ(error.what(),
-                 "BME280 at 0x76 on fake-i2c: reading the status: Input/output error");
-  }
+  EXPECT_EQ(test::device_error([&] { (void)device.collect(); }),
+            "BME280 at 0x76 on fake-i2c: reading the status: Input/output error");
   // The data registers still hold their reset value (no measurement since power-on).
   bus_->set_registers(kAddress, 0xF7, Bytes{0x80, 0x00, 0x00, 0x80, 0x00, 0x00, 0x80, 0x00});
-  try {
-    (void)device.collect();
-    FAIL() << "no DeviceError";
-  } catch (const DeviceError& error) {
-    EXPECT_STREQ(error.what(),
-                 "BME280 at 0x76 on fake-i2c: no measurement in the data registers (they hold "
-                 "the reset value)");
-  }
+  EXPECT_EQ(test::device_error([&] { (void)device.collect(); }),
+            "BME280 at 0x76 on fake-i2c: no measurement in the data registers (they hold "
+            "the reset value)");
 }
 
 TEST_F(Bme280DeviceTest, ImplausibleCalibrationIsAnError) {
@@ -489,14 +467,9 @@ TEST_F(Bme280DeviceTest, ImplausibleCalibrationIsAnError) {
   Bme280 device(bus_, kAddress);
   device.setup();
   (void)device.begin();
-  try {
-    (void)device.collect();
-    FAIL() << "no DeviceError";
-  } catch (const DeviceError& error) {
-    EXPECT_STREQ(error.what(),
-                 "BME280 at 0x76 on fake-i2c: pressure compensation out of range (raw temperature "
-                 "0x7eed0, pressure 0x655ac, humidity 0x7530): implausible calibration or data");
-  }
+  EXPECT_EQ(test::device_error([&] { (void)device.collect(); }),
+            "BME280 at 0x76 on fake-i2c: pressure compensation out of range (raw temperature "
+            "0x7eed0, pressure 0x655ac, humidity 0x7530): implausible calibration or data");
 }
 
 TEST_F(Bme280DeviceTest, RejectsAnOversamplingTheChipLacks) {
@@ -509,32 +482,6 @@ TEST_F(Bme280DeviceTest, RejectsAnOversamplingTheChipLacks) {
 
 // ---- through PolledSensor on a real loop -------------------------------------------------------
 
-struct Event {
-  std::string id;
-  std::string what;  // "available", "unavailable" or the published value
-  friend bool operator==(const Event&, const Event&) = default;
-  friend std::ostream& operator<<(std::ostream& out, const Event& e) {
-    return out << e.id << " " << e.what;
-  }
-};
-
-class RecordingContext final : public SensorContext {
- public:
-  core::EventLoop& loop() override { return loop_; }
-  core::Worker& worker() override { return worker_; }
-  void publish(std::string_view id, Value value) override {
-    events.push_back({std::string(id), format_value(value)});
-  }
-  void set_available(std::string_view id, bool available) override {
-    events.push_back({std::string(id), available ? "available" : "unavailable"});
-  }
-  std::vector<Event> events;
-
- private:
-  core::EventLoop loop_;
-  core::Worker worker_{loop_};
-};
-
 TEST_F(Bme280DeviceTest, UnavailableThenRetriedThenAvailable) {
   add_chip(*bus_);
   bus_->nack(kAddress);
@@ -545,30 +492,28 @@ TEST_F(Bme280DeviceTest, UnavailableThenRetriedThenAvailable) {
   options.retry_max = 40ms;
   auto sensor = make_polled_sensor(options, "BME280", Bme280::kBme280Quantities,
                                    std::make_unique<Bme280>(bus_, kAddress));
-  RecordingContext context;
+  test::RecordingContext context;
   sensor->start(context);
-  const std::vector<Event> unavailable{{"bme280_temperature", "unavailable"},
-                                       {"bme280_humidity", "unavailable"},
-                                       {"bme280_pressure", "unavailable"}};
+  const std::vector<SensorEvent> unavailable{availability("bme280_temperature", false),
+                                             availability("bme280_humidity", false),
+                                             availability("bme280_pressure", false)};
   EXPECT_EQ(context.events, unavailable);  // the first attempt runs inside start()
 
   // Retried with back-off while the chip does not answer, without repeating the availability
   // (the fake logs only transactions that reached a device: none yet).
-  test::run_for(context.loop(), 100ms);
+  context.run_for(100ms);
   EXPECT_EQ(context.events, unavailable);
   EXPECT_TRUE(bus_->log().empty());
 
   bus_->nack(kAddress, false);
-  ASSERT_TRUE(test::run_until(context.loop(), [&] { return context.events.size() >= 9; }));
+  ASSERT_TRUE(context.run_until([&] { return context.events.size() >= 9; }));
   sensor->stop();
-  std::vector<Event> expected = unavailable;
-  for (const Event& e :
-       std::vector<Event>{{"bme280_temperature", "available"},
-                          {"bme280_humidity", "available"},
-                          {"bme280_pressure", "available"},
-                          {"bme280_temperature", "25.08"},
-                          {"bme280_humidity", "54.9970703125"},
-                          {"bme280_pressure", format_value(kPressureQ248 / 25600.0)}}) {
+  std::vector<SensorEvent> expected = unavailable;
+  for (const SensorEvent& e : std::vector<SensorEvent>{
+           availability("bme280_temperature", true), availability("bme280_humidity", true),
+           availability("bme280_pressure", true), published("bme280_temperature", 25.08),
+           published("bme280_humidity", 54.9970703125),
+           published("bme280_pressure", kPressureQ248 / 25600.0)}) {
     expected.push_back(e);
   }
   EXPECT_EQ(context.events, expected);
