@@ -112,7 +112,7 @@ TEST(Ds18b20ConfigErrors, AddressIsRequiredAndChecked) {
 }
 
 TEST(Ds18b20ConfigErrors, TheOneWireIdInTheIdKeyIsPointedToAddress) {
-  EXPECT_EQ(errors_of(R"({"type": "ds18b20", "name": "a", "id": "28-0316a2794aff"})"),
+  EXPECT_EQ(sensor_entry_errors(R"({"type": "ds18b20", "name": "a", "id": "28-0316a2794aff"})"),
             (Errors{"sensors[0].id: expected 1 to 64 characters from [a-z0-9_] (a 1-Wire id "
                     "such as 28-... goes in \"address\"), found \"28-0316a2794aff\"",
                     "sensors[0].address: required key missing"}));
