@@ -528,6 +528,7 @@ class SensorListParser {
           r.duration("interval", DurationRule{type.min_interval, type.max_interval, false})
               .value_or(type.default_interval);
     }
+    const std::size_t errors_before = diagnostics_.errors().size();
     const SensorParseContext context{sensor, base_directory_};
     sensor.settings = type.parse(r, context);
     if (sensor.settings) sensor.entities = sensor.settings->entities(sensor);
@@ -535,6 +536,10 @@ class SensorListParser {
     for (const auto& entity : sensor.entities) entity_ids.push_back(entity.id);
     sensor.filters = read_filters(r, sensor.id, entity_ids);
     if (id_ok) check_unique(r, id_key, sensor);
+    // Settings with errors hold defaults in place of what was written: nothing to compare.
+    if (sensor.settings && diagnostics_.errors().size() == errors_before) {
+      check_resources(r, *sensor.settings);
+    }
     r.finish();
     sensors_.push_back(std::move(sensor));
   }
@@ -557,6 +562,18 @@ class SensorListParser {
     }
   }
 
+  // Two entries cannot share a chip or a line: the second would fight the first for it (a GPIO
+  // line is busy) or read the same chip twice under two names.
+  void check_resources(ObjectReader& r, const SensorSettings& settings) {
+    for (const SensorResource& resource : settings.resources()) {
+      const auto [it, added] = resources_.emplace(resource.id, index_);
+      if (!added && it->second != index_) {
+        r.error(resource.key, fmt::format("{} is already used by sensors[{}]",
+                                          resource.description, it->second));
+      }
+    }
+  }
+
   const SensorTypeRegistry& registry_;
   const std::vector<std::string> names_;
   const std::filesystem::path& base_directory_;
@@ -564,6 +581,7 @@ class SensorListParser {
   std::vector<SensorConfig> sensors_;
   std::map<std::string, std::size_t> sensor_ids_;
   std::map<std::string, std::size_t> entity_ids_;
+  std::map<std::string, std::size_t> resources_;
   std::size_t index_ = 0;  // of the entry in the document
 };
 

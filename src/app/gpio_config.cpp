@@ -411,4 +411,8 @@ SensorType gpio_output_sensor_type() {
   return type;
 }
 
+SensorResource gpio_resource(const hw::GpioLineSpec& line) {
+  return {"gpio " + hw::describe(line), "line", "GPIO line " + hw::describe(line)};
+}
+
 }  // namespace pimqttd::app

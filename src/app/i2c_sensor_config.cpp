@@ -64,6 +64,12 @@ void i2c_location_to_json(const I2cLocation& location, Json& object) {
   object["address"] = format_i2c_address(location.address);
 }
 
+SensorResource i2c_resource(const I2cLocation& location) {
+  const std::string address = format_i2c_address(location.address);
+  return {fmt::format("i2c {} {}", location.bus, address), "address",
+          fmt::format("I2C address {} on bus {}", address, location.bus)};
+}
+
 std::shared_ptr<hw::I2cBus> open_i2c_bus(int bus) {
   return std::make_shared<hw::LinuxI2cBus>(hw::LinuxI2cBus::device_path(bus));
 }

@@ -46,6 +46,9 @@ class Ads1115Config final : public SensorSettings {
 
   [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
   void to_json(Json& object) const override;
+  [[nodiscard]] std::vector<SensorResource> resources() const override {
+    return {i2c_resource(location)};
+  }
 };
 
 [[nodiscard]] SensorType ads1115_sensor_type();

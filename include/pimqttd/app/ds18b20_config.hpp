@@ -31,6 +31,9 @@ class Ds18b20SensorConfig final : public SensorSettings {
 
   [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
   void to_json(Json& object) const override;
+  [[nodiscard]] std::vector<SensorResource> resources() const override {
+    return {{"w1 " + root.string() + " " + address, "address", "1-Wire device " + address}};
+  }
 };
 
 /// The `ds18b20` type for the registry.

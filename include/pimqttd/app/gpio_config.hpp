@@ -27,6 +27,10 @@
 
 namespace pimqttd::app {
 
+/// The line as a resource of its entry. Lines are compared as written: the same line named in
+/// two ways (by name, and by chip and offset) is only found busy at run time.
+[[nodiscard]] SensorResource gpio_resource(const hw::GpioLineSpec& line);
+
 /// gpio_input: a binary sensor.
 class GpioInputSettings final : public SensorSettings {
  public:
@@ -42,6 +46,9 @@ class GpioInputSettings final : public SensorSettings {
   /// One entity: the sensor's id and name.
   [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
   void to_json(Json& object) const override;
+  [[nodiscard]] std::vector<SensorResource> resources() const override {
+    return {gpio_resource(line)};
+  }
 };
 
 /// How the counter's rate is expressed.
@@ -71,6 +78,9 @@ class GpioCounterSettings final : public SensorSettings {
   /// The total (the sensor's id and name), then "<id>_rate" / "<name> rate" when rate is set.
   [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
   void to_json(Json& object) const override;
+  [[nodiscard]] std::vector<SensorResource> resources() const override {
+    return {gpio_resource(line)};
+  }
 
   /// The rate entity's unit and device class: a counter of energy in Wh, kWh, MWh or GWh per hour
   /// is a power in W, kW, MW or GW; a unit per minute or hour that Home Assistant knows as a
@@ -97,6 +107,9 @@ class GpioOutputSettings final : public SensorSettings {
 
   [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
   void to_json(Json& object) const override;
+  [[nodiscard]] std::vector<SensorResource> resources() const override {
+    return {gpio_resource(line)};
+  }
 };
 
 /// The types for the registry.

@@ -42,6 +42,9 @@ void i2c_location_to_json(const I2cLocation& location, Json& object);
 /// "0x76"
 [[nodiscard]] std::string format_i2c_address(std::uint8_t address);
 
+/// The chip at `location`, as a resource of its entry.
+[[nodiscard]] SensorResource i2c_resource(const I2cLocation& location);
+
 /// The bus at /dev/i2c-<bus> (opened on first use, see LinuxI2cBus).
 [[nodiscard]] std::shared_ptr<hw::I2cBus> open_i2c_bus(int bus);
 
@@ -63,6 +66,9 @@ class I2cSensorSettings : public SensorSettings {
   }
   [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
   void to_json(Json& object) const override;
+  [[nodiscard]] std::vector<SensorResource> resources() const override {
+    return {i2c_resource(location_)};
+  }
 
  private:
   I2cLocation location_;

@@ -42,6 +42,13 @@ struct EntityConfig {
   friend bool operator==(const EntityConfig&, const EntityConfig&) = default;
 };
 
+/// A piece of hardware a sensor entry uses.
+struct SensorResource {
+  std::string id;           ///< compared across entries: "i2c 1 0x76"
+  std::string key;          ///< the entry's key an error about it goes on: "address"
+  std::string description;  ///< for the message: "I2C address 0x76 on bus 1"
+};
+
 /// The type-specific part of a sensor entry. Immutable once parsed; shared between copies of a
 /// Config.
 class SensorSettings {
@@ -55,6 +62,9 @@ class SensorSettings {
   [[nodiscard]] virtual std::vector<EntityConfig> entities(const SensorConfig& sensor) const = 0;
   /// Adds the type's own keys, every default filled in, to `object` (for --print-config).
   virtual void to_json(Json& object) const = 0;
+  /// The hardware this sensor uses alone (an I2C address, a GPIO line, a 1-Wire device): two
+  /// entries with the same resource are a configuration error, reported on the later one.
+  [[nodiscard]] virtual std::vector<SensorResource> resources() const { return {}; }
 };
 
 /// One entry of `sensors`.

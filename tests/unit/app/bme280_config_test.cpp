@@ -73,13 +73,14 @@ TEST(Bme280SensorConfig, EveryKeyConfigured) {
 
 TEST(Bme280SensorConfig, PrintedWithEveryDefaultAndReadBack) {
   const Config config =
-      test::parse_sensor_entries(R"({"type": "bme280"}, {"type": "bmp280", "name": "Attic"})");
+      test::parse_sensor_entries(R"({"type": "bme280"}, {"type": "bmp280", "name": "Attic", )"
+                                 R"("bus": 3})");
   const Json printed = Json::parse(to_json_text(config));
   EXPECT_EQ(printed["sensors"][0].dump(),
             R"({"type":"bme280","name":"BME280","id":"bme280","interval":"1m","bus":1,)"
             R"("address":"0x76","oversampling":{"temperature":1,"pressure":1,"humidity":1},"filters":[]})");
   EXPECT_EQ(printed["sensors"][1].dump(),
-            R"({"type":"bmp280","name":"Attic","id":"attic","interval":"1m","bus":1,)"
+            R"({"type":"bmp280","name":"Attic","id":"attic","interval":"1m","bus":3,)"
             R"("address":"0x76","oversampling":{"temperature":1,"pressure":1},"filters":[]})");
   const Config again = test::parse_test_config(to_json_text(config));
   EXPECT_EQ(to_json_text(again), to_json_text(config));

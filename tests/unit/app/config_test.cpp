@@ -357,6 +357,32 @@ TEST(ConfigErrors, SyntaxErrorNeverEchoesThePassword) {
   EXPECT_EQ(errors[0].rfind("config:1:", 0), 0u) << errors[0];
 }
 
+TEST(ConfigErrors, TwoEntriesCannotShareAChipOrALine) {
+  EXPECT_EQ(errors_of(sensors(R"({"type": "bme280", "name": "a"},
+                                 {"type": "sht4x", "name": "b"},
+                                 {"type": "bmp280", "name": "c", "address": 118},
+                                 {"type": "bmp280", "name": "d", "bus": 0, "address": 118},
+                                 {"type": "ads1115", "name": "e", "address": "0x48",
+                                  "channels": [{"name": "x", "input": "A0"}]},
+                                 {"type": "ads1115", "name": "f",
+                                  "channels": [{"name": "y", "input": "A1"}]},
+                                 {"type": "gpio_input", "name": "g", "line": "GPIO17"},
+                                 {"type": "gpio_counter", "name": "h", "line": "GPIO17"},
+                                 {"type": "gpio_output", "name": "i", "chip": "gpiochip0",
+                                  "line": 17},
+                                 {"type": "ds18b20", "name": "j", "address": "28-0316a2794aff"},
+                                 {"type": "ds18b20", "name": "k", "address": "28-0316A2794AFF"})")),
+            (Errors{"sensors[2].address: I2C address 0x76 on bus 1 is already used by sensors[0]",
+                    "sensors[5].address: I2C address 0x48 on bus 1 is already used by sensors[4]",
+                    "sensors[7].line: GPIO line GPIO17 is already used by sensors[6]",
+                    "sensors[10].address: 1-Wire device 28-0316a2794aff is already used by "
+                    "sensors[9]"}));
+  // An entry with an error of its own holds defaults, which are not compared: one error only.
+  EXPECT_EQ(errors_of(sensors(R"({"type": "bme280", "name": "a"},
+                                 {"type": "bme280", "name": "b", "address": "0x78"})")),
+            (Errors{"sensors[1].address: expected one of 0x76, 0x77, found string \"0x78\""}));
+}
+
 TEST(ConfigErrors, UnknownTypeHidesTheEntrysOtherKeys) {
   // Without a known type its keys cannot be judged: only the type is reported.
   EXPECT_EQ(errors_of(sensors(R"({"type": "gpio", "pin": 4, "name": 5})")),
