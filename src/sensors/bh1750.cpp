@@ -20,13 +20,11 @@ double bh1750_illuminance(std::uint16_t counts, Bh1750Resolution resolution) noe
 }
 
 Bh1750::Bh1750(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address, Bh1750Resolution resolution)
-    : bus_(std::move(bus)), address_(address), resolution_(resolution) {
-  where_ = fmt::format("BH1750 at {:#04x} on {}", address_, bus_->name());
-}
+    : chip_(std::move(bus), address, "BH1750"), resolution_(resolution) {}
 
 void Bh1750::command(std::uint8_t opcode, const char* name) {
   const std::array<std::uint8_t, 1> bytes{opcode};
-  check(bus_->write(address_, bytes), fmt::format("{}: writing {}", where_, name));
+  chip_.write(bytes, name);
 }
 
 void Bh1750::setup() { command(kPowerOn, "Power On"); }
@@ -49,7 +47,7 @@ std::chrono::milliseconds Bh1750::begin() {
 
 std::vector<Reading> Bh1750::collect() {
   std::array<std::uint8_t, 2> result{};
-  check(bus_->read(address_, result), where_ + ": reading the measurement");
+  chip_.read(result, "the measurement");
   const auto counts = static_cast<std::uint16_t>((result[0] << 8U) | result[1]);
   return {{"illuminance", bh1750_illuminance(counts, resolution_)}};
 }

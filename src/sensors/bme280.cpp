@@ -185,12 +185,11 @@ std::span<const Quantity> Bme280::quantities(Bme280Chip chip) noexcept {
 }
 
 Bme280::Bme280(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address, Bme280Options options)
-    : bus_(std::move(bus)), address_(address), options_(options) {
+    : chip_(std::move(bus), address, chip_name(options.chip)), options_(options) {
   // Validates every oversampling now rather than in the first cycle.
   static_cast<void>(osrs(options_.temperature_oversampling));
   static_cast<void>(osrs(options_.pressure_oversampling));
   static_cast<void>(osrs(options_.humidity_oversampling));
-  where_ = fmt::format("{} at {:#04x} on {}", chip_name(options_.chip), address_, bus_->name());
 }
 
 std::uint8_t Bme280::ctrl_meas(std::uint8_t mode) const {
@@ -198,53 +197,44 @@ std::uint8_t Bme280::ctrl_meas(std::uint8_t mode) const {
                                    (osrs(options_.pressure_oversampling) << 2U) | mode);
 }
 
-void Bme280::write(std::uint8_t reg, std::uint8_t value, const char* name) {
-  check(bus_->write_byte_data(address_, reg, value), fmt::format("{}: writing {}", where_, name));
-}
-
 void Bme280::setup() {
-  std::uint8_t id = 0;
-  check(bus_->read_byte_data(address_, kRegChipId, id), where_ + ": reading the chip id");
+  const std::uint8_t id = chip_.read_byte(kRegChipId, "the chip id");
   const bool bme280 = options_.chip == Bme280Chip::bme280;
   if (bme280 ? id != kChipIdBme280 : !is_bmp280_id(id)) {
     std::string hint;
     if (bme280 && is_bmp280_id(id)) hint = " (a BMP280: use type \"bmp280\")";
     if (!bme280 && id == kChipIdBme280) hint = " (a BME280: use type \"bme280\")";
-    throw DeviceError(fmt::format("{}: chip id {:#04x}, expected {:#04x}{}", where_, id,
-                                  bme280 ? kChipIdBme280 : kChipIdBmp280, hint));
+    chip_.fail(fmt::format("chip id {:#04x}, expected {:#04x}{}", id,
+                           bme280 ? kChipIdBme280 : kChipIdBmp280, hint));
   }
   std::array<std::uint8_t, 26> tp{};
   std::array<std::uint8_t, 7> h{};
-  check(bus_->read_block_data(address_, kRegCalibTp, tp), where_ + ": reading the calibration");
-  if (bme280) {
-    check(bus_->read_block_data(address_, kRegCalibH, h), where_ + ": reading the calibration");
-  }
+  chip_.read_block(kRegCalibTp, tp, "the calibration");
+  if (bme280) chip_.read_block(kRegCalibH, h, "the calibration");
   calibration_ = parse_bme280_calibration(tp, h);
-  write(kRegCtrlMeas, ctrl_meas(kModeSleep), "ctrl_meas");
-  write(kRegConfig, 0x00, "config");
+  chip_.write_byte(kRegCtrlMeas, ctrl_meas(kModeSleep), "ctrl_meas");
+  chip_.write_byte(kRegConfig, 0x00, "config");
 }
 
 std::chrono::milliseconds Bme280::begin() {
   if (options_.chip == Bme280Chip::bme280) {
-    write(kRegCtrlHum, osrs(options_.humidity_oversampling), "ctrl_hum");
+    chip_.write_byte(kRegCtrlHum, osrs(options_.humidity_oversampling), "ctrl_hum");
   }
-  write(kRegCtrlMeas, ctrl_meas(kModeForced), "ctrl_meas");
+  chip_.write_byte(kRegCtrlMeas, ctrl_meas(kModeForced), "ctrl_meas");
   return std::chrono::ceil<std::chrono::milliseconds>(bme280_max_measurement_time(options_));
 }
 
 std::vector<Reading> Bme280::collect() {
-  std::uint8_t status = 0;
-  check(bus_->read_byte_data(address_, kRegStatus, status), where_ + ": reading the status");
+  const std::uint8_t status = chip_.read_byte(kRegStatus, "the status");
   if ((status & kStatusMeasuring) != 0) {
-    throw DeviceError(fmt::format(
-        "{}: still measuring after {} ms", where_,
+    chip_.fail(fmt::format(
+        "still measuring after {} ms",
         std::chrono::ceil<std::chrono::milliseconds>(bme280_max_measurement_time(options_))
             .count()));
   }
   const bool bme280 = options_.chip == Bme280Chip::bme280;
   std::array<std::uint8_t, 8> raw{};
-  check(bus_->read_block_data(address_, kRegData, std::span(raw).first(bme280 ? 8U : 6U)),
-        where_ + ": reading the measurement");
+  chip_.read_block(kRegData, std::span(raw).first(bme280 ? 8U : 6U), "the measurement");
   const auto adc20 = [&](std::size_t at) {
     return static_cast<std::int32_t>((raw[at] << 12U) | (raw[at + 1] << 4U) | (raw[at + 2] >> 4U));
   };
@@ -253,15 +243,14 @@ std::vector<Reading> Bme280::collect() {
   const auto adc_h = static_cast<std::int32_t>((raw[6] << 8U) | raw[7]);
   if (adc_t == kNoMeasurement20 || adc_p == kNoMeasurement20 ||
       (bme280 && adc_h == kNoMeasurement16)) {
-    throw DeviceError(where_ +
-                      ": no measurement in the data registers (they hold the reset value)");
+    chip_.fail("no measurement in the data registers (they hold the reset value)");
   }
 
   const auto failed = [&](const char* what) {
     return DeviceError(fmt::format(
         "{}: {} compensation out of range (raw temperature {:#x}, pressure {:#x}, humidity "
         "{:#x}): implausible calibration or data",
-        where_, what, adc_t, adc_p, adc_h));
+        chip_.where(), what, adc_t, adc_p, adc_h));
   };
   const auto temperature = bme280_compensate_temperature(calibration_, adc_t);
   if (!temperature) throw failed("temperature");

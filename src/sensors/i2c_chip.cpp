@@ -25,6 +25,26 @@ void I2cChip::read(std::span<std::uint8_t> out, std::string_view what) {
   }
 }
 
+std::uint8_t I2cChip::read_byte(std::uint8_t reg, std::string_view what) {
+  std::uint8_t value = 0;
+  if (const std::error_code error = bus_->read_byte_data(address_, reg, value)) {
+    fail(fmt::format("reading {}: {}", what, error.message()));
+  }
+  return value;
+}
+
+void I2cChip::write_byte(std::uint8_t reg, std::uint8_t value, std::string_view what) {
+  if (const std::error_code error = bus_->write_byte_data(address_, reg, value)) {
+    fail(fmt::format("writing {}: {}", what, error.message()));
+  }
+}
+
+void I2cChip::read_block(std::uint8_t reg, std::span<std::uint8_t> out, std::string_view what) {
+  if (const std::error_code error = bus_->read_block_data(address_, reg, out)) {
+    fail(fmt::format("reading {}: {}", what, error.message()));
+  }
+}
+
 std::uint16_t I2cChip::read_word_be(std::uint8_t reg, std::string_view what) {
   std::uint16_t word = 0;
   if (const std::error_code error = bus_->read_word_data(address_, reg, word)) {

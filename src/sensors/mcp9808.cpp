@@ -25,32 +25,22 @@ double mcp9808_temperature(std::uint16_t ta) noexcept {
 }
 
 Mcp9808::Mcp9808(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address)
-    : bus_(std::move(bus)), address_(address) {
-  where_ = fmt::format("MCP9808 at {:#04x} on {}", address_, bus_->name());
-}
-
-std::uint16_t Mcp9808::read_word(std::uint8_t reg, const char* name) {
-  std::uint16_t word = 0;
-  check(bus_->read_word_data(address_, reg, word), fmt::format("{}: reading {}", where_, name));
-  return hw::swap_bytes(word);
-}
+    : chip_(std::move(bus), address, "MCP9808") {}
 
 void Mcp9808::setup() {
-  const std::uint16_t manufacturer = read_word(kRegManufacturerId, "the manufacturer id");
+  const std::uint16_t manufacturer = chip_.read_word_be(kRegManufacturerId, "the manufacturer id");
   if (manufacturer != kManufacturerId) {
-    throw DeviceError(fmt::format("{}: manufacturer id {:#06x}, expected {:#06x}", where_,
-                                  manufacturer, kManufacturerId));
+    chip_.fail(
+        fmt::format("manufacturer id {:#06x}, expected {:#06x}", manufacturer, kManufacturerId));
   }
-  const auto device = static_cast<std::uint8_t>(read_word(kRegDeviceId, "the device id") >> 8U);
+  const auto device = static_cast<std::uint8_t>(chip_.read_word_be(kRegDeviceId, "the device id") >> 8U);
   if (device != kDeviceId) {
-    throw DeviceError(
-        fmt::format("{}: device id {:#04x}, expected {:#04x}", where_, device, kDeviceId));
+    chip_.fail(fmt::format("device id {:#04x}, expected {:#04x}", device, kDeviceId));
   }
-  const std::uint16_t config = read_word(kRegConfig, "CONFIG");
+  const std::uint16_t config = chip_.read_word_be(kRegConfig, "CONFIG");
   if ((config & kConfigShutdown) != 0) {
     const auto awake = static_cast<std::uint16_t>(config & ~kConfigShutdown);
-    check(bus_->write_word_data(address_, kRegConfig, hw::swap_bytes(awake)),
-          where_ + ": writing CONFIG");
+    chip_.write_word_be(kRegConfig, awake, "CONFIG");
     woken_ = true;
   }
 }
@@ -60,7 +50,7 @@ std::chrono::milliseconds Mcp9808::begin() {
 }
 
 std::vector<Reading> Mcp9808::collect() {
-  const std::uint16_t ta = read_word(kRegAmbient, "the temperature");
+  const std::uint16_t ta = chip_.read_word_be(kRegAmbient, "the temperature");
   return {{"temperature", mcp9808_temperature(ta)}};
 }
 

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "pimqttd/hw/i2c.hpp"
+#include "pimqttd/sensors/i2c_chip.hpp"
 #include "pimqttd/sensors/polled.hpp"
 
 namespace pimqttd::sensors {
@@ -52,10 +53,8 @@ class Bh1750 final : public Device {
  private:
   void command(std::uint8_t opcode, const char* name);
 
-  std::shared_ptr<hw::I2cBus> bus_;
-  std::uint8_t address_;
+  I2cChip chip_;
   Bh1750Resolution resolution_;
-  std::string where_;  ///< "BH1750 at 0x23 on /dev/i2c-1", for messages
 };
 
 }  // namespace pimqttd::sensors

@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "pimqttd/hw/i2c.hpp"
+#include "pimqttd/sensors/i2c_chip.hpp"
 #include "pimqttd/sensors/polled.hpp"
 
 namespace pimqttd::sensors {
@@ -147,12 +148,9 @@ class Bme280 final : public Device {
 
  private:
   [[nodiscard]] std::uint8_t ctrl_meas(std::uint8_t mode) const;
-  void write(std::uint8_t reg, std::uint8_t value, const char* name);
 
-  std::shared_ptr<hw::I2cBus> bus_;
-  std::uint8_t address_;
+  I2cChip chip_;  ///< named "BME280" or "BMP280" in messages
   Bme280Options options_;
-  std::string where_;  ///< "BME280 at 0x76 on /dev/i2c-1", for messages
   Bme280Calibration calibration_;
 };
 

@@ -31,6 +31,12 @@ class I2cChip {
   void write(std::span<const std::uint8_t> bytes, std::string_view what);
   /// Plain I2C read of out.size() bytes. `what` completes "reading <what>".
   void read(std::span<std::uint8_t> out, std::string_view what);
+  /// SMBus byte read of register `reg`.
+  [[nodiscard]] std::uint8_t read_byte(std::uint8_t reg, std::string_view what);
+  /// SMBus byte write of register `reg`.
+  void write_byte(std::uint8_t reg, std::uint8_t value, std::string_view what);
+  /// SMBus I2C-block read of out.size() (1..32) registers from `reg` on.
+  void read_block(std::uint8_t reg, std::span<std::uint8_t> out, std::string_view what);
   /// SMBus word read of register `reg`, its first byte on the wire the most significant.
   [[nodiscard]] std::uint16_t read_word_be(std::uint8_t reg, std::string_view what);
   /// SMBus word write of register `reg`, its most significant byte first on the wire.

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "pimqttd/hw/i2c.hpp"
+#include "pimqttd/sensors/i2c_chip.hpp"
 #include "pimqttd/sensors/polled.hpp"
 
 namespace pimqttd::sensors {
@@ -52,11 +53,7 @@ class Mcp9808 final : public Device {
   std::vector<Reading> collect() override;
 
  private:
-  std::uint16_t read_word(std::uint8_t reg, const char* name);
-
-  std::shared_ptr<hw::I2cBus> bus_;
-  std::uint8_t address_;
-  std::string where_;  ///< "MCP9808 at 0x18 on /dev/i2c-1", for messages
+  I2cChip chip_;
   bool woken_ = false;
 };
 
