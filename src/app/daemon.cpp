@@ -220,7 +220,7 @@ Daemon::Daemon(core::EventLoop& loop, core::Worker& worker, Config config, Daemo
   state_writer_ = std::make_shared<SensorStateWriter>(store_);
   diagnostics_ = std::make_unique<Diagnostics>([this] { return client_.get(); });
   build_connection();
-  build_sensors();
+  rebuild_sensors();  // none running yet: all are built, and started by start()
 }
 
 Daemon::~Daemon() {
@@ -241,15 +241,6 @@ void Daemon::build_connection() {
   client_->on_state_change([this](mqtt::ConnectionState state, std::error_code error) {
     on_connection_state(state, error);
   });
-}
-
-void Daemon::build_sensors() {
-  sensors_ = make_sensors(config_);
-  sensor_keys_.clear();
-  for (const SensorConfig& sensor : config_.sensors) {
-    sensor_keys_.push_back(sensor_to_json(sensor).dump());
-  }
-  index_sensors();
 }
 
 std::vector<sensors::Sensor*> Daemon::rebuild_sensors() {
@@ -289,8 +280,6 @@ std::vector<sensors::Sensor*> Daemon::rebuild_sensors() {
       fresh.push_back(sensors_.back().get());
     }
   }
-  spdlog::info("reload: {} sensors kept running, {} (re)built", sensors_.size() - fresh.size(),
-               fresh.size());
   index_sensors();
   return fresh;
 }
@@ -417,6 +406,8 @@ bool Daemon::reload() {
                          next.homeassistant != config_.homeassistant;
   config_ = std::move(next);
   const std::vector<sensors::Sensor*> fresh = rebuild_sensors();
+  spdlog::info("reload: {} sensors kept running, {} (re)built", sensors_.size() - fresh.size(),
+               fresh.size());
   if (reconnect) {
     spdlog::info("reload: the connection settings changed; reconnecting");
     if (client_->state() == mqtt::ConnectionState::connected) {

@@ -107,9 +107,8 @@ class Daemon final : private sensors::SensorContext {
   void persist(std::string_view key, std::string value) override;
 
   void build_connection();
-  void build_sensors();
-  /// After a reload: keeps the sensors whose entry did not change (see reload()), stops the
-  /// others, builds the new ones; returns those, still to be started.
+  /// Keeps the sensors whose entry did not change (see reload()), stops the others, builds the
+  /// new ones; returns those, still to be started.
   std::vector<sensors::Sensor*> rebuild_sensors();
   /// owners_, filters_ and the states of entities that still exist, from sensors_.
   void index_sensors();
