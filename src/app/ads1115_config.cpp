@@ -9,7 +9,6 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "config_number.hpp"
 #include "pimqttd/sensors/polled.hpp"
 
 namespace pimqttd::app {
@@ -47,14 +46,15 @@ Ads1115ChannelConfig read_channel(ObjectReader& reader) {
     channel.mux = kInputs[*input];
   }
   channel.gain =
-      read_number(
-          reader, "gain", [](double gain) { return sensors::Ads1115::pga_code(gain).has_value(); },
-          "one of 6.144, 4.096, 2.048, 1.024, 0.512, 0.256 (the full-scale range in V)")
+      reader
+          .number("gain",
+                  {[](double gain) { return sensors::Ads1115::pga_code(gain).has_value(); },
+                   "one of 6.144, 4.096, 2.048, 1.024, 0.512, 0.256 (the full-scale range in V)"})
           .value_or(4.096);
   channel.multiplier =
-      read_number(
-          reader, "multiplier", [](double m) { return m > 0 && m <= 1e6; },
-          "a number greater than 0 and at most 1000000")
+      reader
+          .number("multiplier", {[](double m) { return m > 0 && m <= 1e6; },
+                                 "a number greater than 0 and at most 1000000"})
           .value_or(1.0);
   return channel;
 }

@@ -295,6 +295,16 @@ std::optional<std::int64_t> read_integer(const Json& value, const Location& wher
   return number;
 }
 
+std::optional<double> read_number(const Json& value, const Location& where,
+                                  Diagnostics& diagnostics, const NumberRule& rule) {
+  if (value.is_number()) {
+    const auto number = value.get<double>();
+    if (std::isfinite(number) && (!rule.accept || rule.accept(number))) return number;
+  }
+  diagnostics.error(where, fmt::format("expected {}, found {}", rule.expected, describe(value)));
+  return std::nullopt;
+}
+
 std::optional<milliseconds> read_duration(const Json& value, const Location& where,
                                           Diagnostics& diagnostics, const DurationRule& rule) {
   std::optional<milliseconds> parsed;
@@ -432,6 +442,13 @@ std::optional<std::int64_t> ObjectReader::integer(std::string_view key, std::int
   const Json* value = find(key, presence);
   if (value == nullptr) return std::nullopt;
   return read_integer(*value, location_of(key), *diagnostics_, min, max);
+}
+
+std::optional<double> ObjectReader::number(std::string_view key, const NumberRule& rule,
+                                           Presence presence) {
+  const Json* value = find(key, presence);
+  if (value == nullptr) return std::nullopt;
+  return read_number(*value, location_of(key), *diagnostics_, rule);
 }
 
 std::optional<milliseconds> ObjectReader::duration(std::string_view key, const DurationRule& rule,

@@ -31,17 +31,6 @@ std::string quoted_list(std::span<const std::string> names) {
   return out;
 }
 
-std::optional<double> read_number(const Json& value, const Location& where,
-                                  Diagnostics& diagnostics, bool nonzero) {
-  const char* expected = nonzero ? "a number other than 0" : "a number";
-  if (!value.is_number() || !std::isfinite(value.get<double>()) ||
-      (nonzero && value.get<double>() == 0)) {
-    diagnostics.error(where, fmt::format("expected {}, found {}", expected, describe(value)));
-    return std::nullopt;
-  }
-  return value.get<double>();
-}
-
 // "5%", "2.5%": digits, an optional fraction, then '%'.
 std::optional<double> parse_percent(std::string_view text) {
   if (text.size() < 2 || text.back() != '%') return std::nullopt;
@@ -110,10 +99,13 @@ std::optional<FilterSpec> read_filter(const Json& value, const Location& where,
   }
   switch (static_cast<FilterKind>(kind - kFilterNames.begin())) {
     case FilterKind::offset:
-      if (auto x = read_number(argument, at, diagnostics, false)) return FilterSpec::offset(*x);
+      if (auto x = read_number(argument, at, diagnostics)) return FilterSpec::offset(*x);
       break;
     case FilterKind::multiply:
-      if (auto x = read_number(argument, at, diagnostics, true)) return FilterSpec::multiply(*x);
+      if (auto x = read_number(argument, at, diagnostics,
+                               {[](double v) { return v != 0; }, "a number other than 0"})) {
+        return FilterSpec::multiply(*x);
+      }
       break;
     case FilterKind::round:
       if (auto d = read_integer(argument, at, diagnostics, 0, kMaxDecimals)) {

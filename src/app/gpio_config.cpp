@@ -154,19 +154,6 @@ std::string read_device_class(ObjectReader& r, sensors::Platform platform,
 
 Json optional_text(const std::string& text) { return text.empty() ? Json(nullptr) : Json(text); }
 
-// "multiplier": a finite number > 0.
-std::optional<double> read_multiplier(ObjectReader& r) {
-  const Json* value = r.find("multiplier");
-  if (value == nullptr) return std::nullopt;
-  if (value->is_number()) {
-    const double number = value->get<double>();
-    if (std::isfinite(number) && number > 0 && number <= kMaxMultiplier) return number;
-  }
-  r.error("multiplier",
-          "expected a number greater than 0 and at most 1e9, found " + describe(*value));
-  return std::nullopt;
-}
-
 template <class Settings>
 const Settings& settings_of(const SensorConfig& config) {
   const auto* settings = config.settings_as<Settings>();
@@ -224,7 +211,9 @@ std::shared_ptr<const SensorSettings> parse_counter(ObjectReader& r,
   }
   s.min_pulse = r.duration("min_pulse", DurationRule{milliseconds{0}, std::chrono::seconds{10}})
                     .value_or(milliseconds{0});
-  s.multiplier = read_multiplier(r).value_or(1.0);
+  s.multiplier = r.number("multiplier", {[](double m) { return m > 0 && m <= kMaxMultiplier; },
+                                          "a number greater than 0 and at most 1e9"})
+                     .value_or(1.0);
   s.unit = r.string("unit", text_rule(32)).value_or("");
   if (auto device_class = r.string("device_class", text_rule(64))) {
     sensors::EntityInfo total;

@@ -1,17 +1,21 @@
 #include "pimqttd/app/ina219_config.hpp"
 
 #include <memory>
+#include <string>
 #include <stdexcept>
 #include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "config_number.hpp"
 #include "pimqttd/sensors/ina219.hpp"
 
 namespace pimqttd::app {
 namespace {
+
+/// `number` in its shortest form with at most 12 significant digits: 0.32 / 0.1 is
+/// 3.2000000000000006 in binary, and shows as 3.2.
+double round12(double number) { return std::stod(fmt::format("{:.12g}", number)); }
 
 constexpr double kDefaultShunt = 0.1;
 
@@ -21,21 +25,22 @@ std::shared_ptr<const SensorSettings> parse_ina219(ObjectReader& reader,
   for (std::uint8_t address = 0x40; address <= 0x4F; ++address) addresses.push_back(address);
   const I2cLocation location = read_i2c_location(reader, I2cAddresses{std::move(addresses)});
   const double shunt =
-      read_number(
-          reader, "shunt_ohms", [](double ohms) { return ohms > 0 && ohms <= 1000; },
-          "a number of ohms greater than 0 and at most 1000")
+      reader
+          .number("shunt_ohms", {[](double ohms) { return ohms > 0 && ohms <= 1000; },
+                                 "a number of ohms greater than 0 and at most 1000"})
           .value_or(kDefaultShunt);
   const double limit = ina219_max_current(shunt);
   const double max_current =
-      read_number(
-          reader, "max_current",
-          // The same tolerance as the driver's: 3.2 A with 0.1 Ω is 0.32000000000000006 V.
-          [&](double amperes) {
-            return amperes > 0 && amperes * shunt <= sensors::Ina219::kShuntRange * (1 + 1e-9);
-          },
-          fmt::format("a number of amperes greater than 0 and at most {} (0.32 V across "
-                      "{} Ω)",
-                      limit, shunt))
+      reader
+          .number("max_current",
+                  {// The same tolerance as the driver's: 3.2 A with 0.1 Ω is 0.32000000000000006 V.
+                   [&](double amperes) {
+                     return amperes > 0 &&
+                            amperes * shunt <= sensors::Ina219::kShuntRange * (1 + 1e-9);
+                   },
+                   fmt::format("a number of amperes greater than 0 and at most {} (0.32 V "
+                               "across {} Ω)",
+                               limit, shunt)})
           .value_or(limit);
   return std::make_shared<Ina219Config>(location, shunt, max_current);
 }

@@ -118,6 +118,14 @@ struct DurationRule {
   bool whole_seconds = false;
 };
 
+/// How a number that need not be an integer is checked (a gain, a resistance, a multiplier).
+/// Any finite number passes `accept` (all do when it is empty); anything else gets
+/// "expected <expected>, found ...".
+struct NumberRule {
+  std::function<bool(double)> accept;
+  std::string expected = "a number";
+};
+
 /// Parses the string form of a duration ("1m30s"); nullopt when it is not one (or overflows).
 [[nodiscard]] std::optional<std::chrono::milliseconds> parse_duration(std::string_view text);
 /// The shortest string form that parses back to the same value: "1h", "90s", "1500ms", "0s".
@@ -151,6 +159,9 @@ struct DurationRule {
 [[nodiscard]] std::optional<std::int64_t> read_integer(const Json& value, const Location& where,
                                                        Diagnostics& diagnostics, std::int64_t min,
                                                        std::int64_t max);
+[[nodiscard]] std::optional<double> read_number(const Json& value, const Location& where,
+                                               Diagnostics& diagnostics,
+                                               const NumberRule& rule = {});
 [[nodiscard]] std::optional<std::chrono::milliseconds> read_duration(const Json& value,
                                                                      const Location& where,
                                                                      Diagnostics& diagnostics,
@@ -192,6 +203,8 @@ class ObjectReader {
   std::optional<bool> boolean(std::string_view key, Presence presence = Presence::optional);
   std::optional<std::int64_t> integer(std::string_view key, std::int64_t min, std::int64_t max,
                                       Presence presence = Presence::optional);
+  std::optional<double> number(std::string_view key, const NumberRule& rule = {},
+                               Presence presence = Presence::optional);
   std::optional<std::chrono::milliseconds> duration(std::string_view key, const DurationRule& rule,
                                                     Presence presence = Presence::optional);
   std::optional<std::size_t> choice(std::string_view key, std::span<const std::string> choices,

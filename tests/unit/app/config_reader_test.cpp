@@ -201,6 +201,23 @@ TEST(ObjectReader, IntegersCheckTypeAndRange) {
                             "e: expected an integer from 1 to 65535, found 18446744073709551615"}));
 }
 
+TEST(ObjectReader, NumbersAreFiniteAndCheckedByTheRule) {
+  const Errors errors = read(R"({"a": 0.5, "b": 3, "c": "0.5", "d": -2, "e": true})",
+                             [](ObjectReader& r) {
+                               const NumberRule positive{[](double x) { return x > 0; },
+                                                         "a number greater than 0"};
+                               EXPECT_EQ(r.number("a", positive), 0.5);
+                               EXPECT_EQ(r.number("b"), 3.0);  // an integer is a number
+                               EXPECT_EQ(r.number("c"), std::nullopt);
+                               EXPECT_EQ(r.number("d", positive), std::nullopt);
+                               EXPECT_EQ(r.number("e"), std::nullopt);
+                               EXPECT_EQ(r.number("g"), std::nullopt);  // absent: no error
+                             });
+  EXPECT_EQ(errors, (Errors{"c: expected a number, found string \"0.5\"",
+                            "d: expected a number greater than 0, found number -2",
+                            "e: expected a number, found true"}));
+}
+
 TEST(ObjectReader, RequiredAndNull) {
   const Errors errors = read(R"({"a": null, "b": null})", [](ObjectReader& r) {
     EXPECT_EQ(r.string("a"), std::nullopt);  // null is absent: no error
