@@ -100,20 +100,17 @@ sensors::Quantity channel_quantity(const Ads1115ChannelConfig& channel) {
 }
 
 std::unique_ptr<sensors::Sensor> make_ads1115(const SensorConfig& config) {
-  const auto* settings = config.settings_as<Ads1115Config>();
-  if (settings == nullptr) {
-    throw std::logic_error("sensor '" + config.id + "' of type ads1115 has no ads1115 settings");
-  }
+  const Ads1115Config& settings = config.settings_of<Ads1115Config>();
   const sensors::PolledOptions options = polled_options(config);
   std::vector<sensors::PolledSensor::Entity> entities;
   std::vector<sensors::Ads1115Channel> channels;
-  for (const Ads1115ChannelConfig& channel : settings->channels) {
+  for (const Ads1115ChannelConfig& channel : settings.channels) {
     entities.push_back({channel.slug, sensors::quantity_entity(config.id, config.name,
                                                                channel_quantity(channel),
                                                                options.interval)});
     channels.push_back({channel.slug, channel.mux, channel.gain, channel.multiplier});
   }
-  const I2cLocation& location = settings->location;
+  const I2cLocation& location = settings.location;
   return std::make_unique<sensors::PolledSensor>(
       options, std::move(entities),
       std::make_unique<sensors::Ads1115>(open_i2c_bus(location.bus), location.address,

@@ -40,14 +40,11 @@ SensorType bh1750_sensor_type() {
                                                 static_cast<sensors::Bh1750Resolution>(resolution));
   };
   type.make = [](const SensorConfig& config) -> std::unique_ptr<sensors::Sensor> {
-    const auto* settings = config.settings_as<Bh1750SensorConfig>();
-    if (settings == nullptr) {
-      throw std::logic_error("sensor '" + config.id + "' of type bh1750 has no BH1750 settings");
-    }
+    const Bh1750SensorConfig& settings = config.settings_of<Bh1750SensorConfig>();
     auto device =
-        std::make_unique<sensors::Bh1750>(open_i2c_bus(settings->location().bus),
-                                          settings->location().address, settings->resolution());
-    return sensors::make_polled_sensor(polled_options(config), config.name, settings->quantities(),
+        std::make_unique<sensors::Bh1750>(open_i2c_bus(settings.location().bus),
+                                          settings.location().address, settings.resolution());
+    return sensors::make_polled_sensor(polled_options(config), config.name, settings.quantities(),
                                        std::move(device));
   };
   return type;

@@ -40,16 +40,12 @@ SensorType make_type(sensors::Bme280Chip chip) {
     });
     return std::make_shared<Bme280SensorConfig>(chip, location, oversampling);
   };
-  type.make = [name = type.name](const SensorConfig& config) -> std::unique_ptr<sensors::Sensor> {
-    const auto* settings = config.settings_as<Bme280SensorConfig>();
-    if (settings == nullptr) {
-      throw std::logic_error("sensor '" + config.id + "' of type " + name +
-                             " has no BME280 settings");
-    }
+  type.make = [](const SensorConfig& config) -> std::unique_ptr<sensors::Sensor> {
+    const Bme280SensorConfig& settings = config.settings_of<Bme280SensorConfig>();
     auto device =
-        std::make_unique<sensors::Bme280>(open_i2c_bus(settings->location().bus),
-                                          settings->location().address, settings->driver_options());
-    return sensors::make_polled_sensor(polled_options(config), config.name, settings->quantities(),
+        std::make_unique<sensors::Bme280>(open_i2c_bus(settings.location().bus),
+                                          settings.location().address, settings.driver_options());
+    return sensors::make_polled_sensor(polled_options(config), config.name, settings.quantities(),
                                        std::move(device));
   };
   return type;

@@ -36,13 +36,12 @@ std::shared_ptr<const SensorSettings> parse_ds18b20(ObjectReader& reader,
 }
 
 std::unique_ptr<sensors::Sensor> make_ds18b20_sensor(const SensorConfig& config) {
-  const auto* settings = config.settings_as<Ds18b20SensorConfig>();
-  if (settings == nullptr) throw std::logic_error("ds18b20: settings of another type");
+  const Ds18b20SensorConfig& settings = config.settings_of<Ds18b20SensorConfig>();
   sensors::Ds18b20Options options;
   options.id = config.id;
   options.name = config.name;
-  options.address = settings->address;
-  options.root = settings->root;
+  options.address = settings.address;
+  options.root = settings.root;
   options.interval = config.interval.value_or(std::chrono::seconds{60});
   return std::make_unique<sensors::Ds18b20Sensor>(std::move(options));
 }

@@ -154,16 +154,6 @@ std::string read_device_class(ObjectReader& r, sensors::Platform platform,
 
 Json optional_text(const std::string& text) { return text.empty() ? Json(nullptr) : Json(text); }
 
-template <class Settings>
-const Settings& settings_of(const SensorConfig& config) {
-  const auto* settings = config.settings_as<Settings>();
-  if (settings == nullptr) {
-    throw std::logic_error("sensor '" + config.id + "' of type " + config.type +
-                           " has no settings of its type");
-  }
-  return *settings;
-}
-
 std::shared_ptr<hw::GpioLines> real_lines() { return std::make_shared<hw::LibgpiodLines>(); }
 
 // ---- gpio_input --------------------------------------------------------------------------------
@@ -185,7 +175,7 @@ std::shared_ptr<const SensorSettings> parse_input(ObjectReader& r,
 }
 
 std::unique_ptr<sensors::Sensor> make_input(const SensorConfig& config) {
-  const auto& s = settings_of<GpioInputSettings>(config);
+  const auto& s = config.settings_of<GpioInputSettings>();
   sensors::GpioInputOptions options;
   options.id = config.id;
   options.name = config.name;
@@ -235,7 +225,7 @@ std::shared_ptr<const SensorSettings> parse_counter(ObjectReader& r,
 }
 
 std::unique_ptr<sensors::Sensor> make_counter(const SensorConfig& config) {
-  const auto& s = settings_of<GpioCounterSettings>(config);
+  const auto& s = config.settings_of<GpioCounterSettings>();
   sensors::GpioCounterOptions options;
   options.id = config.id;
   options.name = config.name;
@@ -287,7 +277,7 @@ std::shared_ptr<const SensorSettings> parse_output(ObjectReader& r,
 }
 
 std::unique_ptr<sensors::Sensor> make_output(const SensorConfig& config) {
-  const auto& s = settings_of<GpioOutputSettings>(config);
+  const auto& s = config.settings_of<GpioOutputSettings>();
   sensors::GpioOutputOptions options;
   options.id = config.id;
   options.name = config.name;

@@ -30,14 +30,9 @@ SensorType humidity_type(std::string name, std::string default_name,
     return std::make_shared<I2cSensorSettings>(read_i2c_location(reader, addresses),
                                                sensors::kTemperatureHumidity);
   };
-  type.make = [type_name = type.name,
-               make_device = std::move(make_device)](const SensorConfig& config) {
-    const auto* settings = config.settings_as<I2cSensorSettings>();
-    if (settings == nullptr) {
-      throw std::logic_error("sensor '" + config.id + "' of type " + type_name +
-                             " has no I2C settings");
-    }
-    const I2cLocation& location = settings->location();
+  type.make = [make_device = std::move(make_device)](const SensorConfig& config) {
+    const I2cSensorSettings& settings = config.settings_of<I2cSensorSettings>();
+    const I2cLocation& location = settings.location();
     return sensors::make_polled_sensor(polled_options(config), config.name,
                                        sensors::kTemperatureHumidity,
                                        make_device(open_i2c_bus(location.bus), location.address));

@@ -46,15 +46,12 @@ std::shared_ptr<const SensorSettings> parse_ina219(ObjectReader& reader,
 }
 
 std::unique_ptr<sensors::Sensor> make_ina219(const SensorConfig& config) {
-  const auto* settings = config.settings_as<Ina219Config>();
-  if (settings == nullptr) {
-    throw std::logic_error("sensor '" + config.id + "' of type ina219 has no ina219 settings");
-  }
-  const I2cLocation& location = settings->location();
+  const Ina219Config& settings = config.settings_of<Ina219Config>();
+  const I2cLocation& location = settings.location();
   return sensors::make_polled_sensor(
       polled_options(config), config.name, sensors::kIna219Quantities,
       std::make_unique<sensors::Ina219>(open_i2c_bus(location.bus), location.address,
-                                        settings->shunt_ohms(), settings->max_current()));
+                                        settings.shunt_ohms(), settings.max_current()));
 }
 
 }  // namespace

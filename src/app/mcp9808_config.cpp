@@ -22,13 +22,10 @@ SensorType mcp9808_sensor_type() {
                                                sensors::Mcp9808::kQuantities);
   };
   type.make = [](const SensorConfig& config) -> std::unique_ptr<sensors::Sensor> {
-    const auto* settings = config.settings_as<I2cSensorSettings>();
-    if (settings == nullptr) {
-      throw std::logic_error("sensor '" + config.id + "' of type mcp9808 has no I2C settings");
-    }
-    auto device = std::make_unique<sensors::Mcp9808>(open_i2c_bus(settings->location().bus),
-                                                     settings->location().address);
-    return sensors::make_polled_sensor(polled_options(config), config.name, settings->quantities(),
+    const I2cSensorSettings& settings = config.settings_of<I2cSensorSettings>();
+    auto device = std::make_unique<sensors::Mcp9808>(open_i2c_bus(settings.location().bus),
+                                                     settings.location().address);
+    return sensors::make_polled_sensor(polled_options(config), config.name, settings.quantities(),
                                        std::move(device));
   };
   return type;

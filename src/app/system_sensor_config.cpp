@@ -291,15 +291,12 @@ sensors::SystemMetricKind to_driver(SystemMetricKind kind) {
 }
 
 std::unique_ptr<sensors::Sensor> make_system_sensor(const SensorConfig& config) {
-  const auto* settings = config.settings_as<SystemSensorConfig>();
-  if (settings == nullptr) {
-    throw std::logic_error("sensor '" + config.id + "' of type system has no system settings");
-  }
+  const SystemSensorConfig& settings = config.settings_of<SystemSensorConfig>();
   sensors::SystemSensorOptions options;
   options.id = config.id;
-  options.root = settings->root;
-  options.thermal_zone = settings->cpu_temperature.zone;
-  for (const SystemEntity& entity : settings->system_entities(config)) {
+  options.root = settings.root;
+  options.thermal_zone = settings.cpu_temperature.zone;
+  for (const SystemEntity& entity : settings.system_entities(config)) {
     options.metrics.push_back(sensors::SystemMetricSpec{
         to_driver(entity.metric), entity.subject, entity.entity.id, entity.entity.name,
         entity.interval});

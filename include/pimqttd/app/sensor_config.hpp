@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -84,6 +85,13 @@ struct SensorConfig {
   template <class T>
   [[nodiscard]] const T* settings_as() const noexcept {
     return dynamic_cast<const T*>(settings.get());
+  }
+  /// The settings as the type's own class, for the type's `make`; throws std::logic_error when
+  /// they are of another class (a programming error, never a configuration one).
+  template <class T>
+  [[nodiscard]] const T& settings_of() const {
+    if (const T* own = settings_as<T>()) return *own;
+    throw std::logic_error("sensor '" + id + "' of type " + type + " has no settings of its type");
   }
 };
 
