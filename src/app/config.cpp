@@ -528,7 +528,7 @@ class SensorListParser {
           r.duration("interval", DurationRule{type.min_interval, type.max_interval, false})
               .value_or(type.default_interval);
     }
-    const std::size_t errors_before = diagnostics_.errors().size();
+    const std::size_t errors_before = diagnostics_.error_count();
     const SensorParseContext context{sensor, base_directory_};
     sensor.settings = type.parse(r, context);
     if (sensor.settings) sensor.entities = sensor.settings->entities(sensor);
@@ -537,7 +537,7 @@ class SensorListParser {
     sensor.filters = read_filters(r, sensor.id, entity_ids);
     if (id_ok) check_unique(r, id_key, sensor);
     // Settings with errors hold defaults in place of what was written: nothing to compare.
-    if (sensor.settings && diagnostics_.errors().size() == errors_before) {
+    if (sensor.settings && diagnostics_.error_count() == errors_before) {
       check_resources(r, *sensor.settings);
     }
     r.finish();

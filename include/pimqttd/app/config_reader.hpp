@@ -66,6 +66,7 @@ class Diagnostics {
   void warning(std::string message);
 
   [[nodiscard]] bool has_errors() const noexcept { return !errors_.empty(); }
+  [[nodiscard]] std::size_t error_count() const noexcept { return errors_.size(); }
   /// Every error, in document order (errors at the same position keep the order they were
   /// recorded in).
   [[nodiscard]] std::vector<std::string> errors() const;
