@@ -504,10 +504,7 @@ class SensorListParser {
     if (r.has("id")) {
       id_key = "id";
       StringRule rule = sensor_id_rule();
-      // `id` is every entry's entity id; a 1-Wire device's own id has a key of its own.
-      if (type.name == "ds18b20") {
-        rule.expected += " (a 1-Wire id such as 28-... goes in \"address\")";
-      }
+      if (!type.id_hint.empty()) rule.expected += " (" + type.id_hint + ")";
       const auto id = r.string("id", rule);
       id_ok = id.has_value();
       sensor.id = id.value_or("");

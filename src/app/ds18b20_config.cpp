@@ -60,6 +60,8 @@ void Ds18b20SensorConfig::to_json(Json& object) const {
 SensorType ds18b20_sensor_type() {
   SensorType type;
   type.name = "ds18b20";
+  // `id` is every entry's entity id; the 1-Wire device's own id has a key of its own.
+  type.id_hint = "a 1-Wire id such as 28-... goes in \"address\"";
   type.default_interval = std::chrono::seconds{60};
   // A read blocks the worker for up to 750 ms: leave it time for other jobs.
   type.min_interval = std::chrono::seconds{2};

@@ -115,6 +115,9 @@ struct SensorType {
   std::string default_name;
   /// The type reads on a timer: it accepts `interval`, bounded and defaulted as below.
   bool polls = true;
+  /// Added to the error for an `id` that is not a sensor id, where users of the type are likely
+  /// to put something else there (a DS18B20's 1-Wire id).
+  std::string id_hint;
   std::chrono::milliseconds default_interval{std::chrono::seconds{60}};
   std::chrono::milliseconds min_interval{std::chrono::seconds{1}};
   std::chrono::milliseconds max_interval{std::chrono::hours{24}};

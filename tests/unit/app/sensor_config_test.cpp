@@ -31,14 +31,14 @@ TEST(SensorId, Validity) {
 
 TEST(SensorTypeRegistry, FindsByNameInRegistrationOrder) {
   SensorTypeRegistry registry;
-  registry.add(SensorType{"b_type", "", true, {}, {}, {}, {}, {}});
-  registry.add(SensorType{"a_type", "A", false, {}, {}, {}, {}, {}});
+  registry.add(SensorType{"b_type", "", true, {}, {}, {}, {}, {}, {}});
+  registry.add(SensorType{"a_type", "A", false, {}, {}, {}, {}, {}, {}});
   EXPECT_EQ(registry.names(), (std::vector<std::string>{"b_type", "a_type"}));
   ASSERT_NE(registry.find("a_type"), nullptr);
   EXPECT_EQ(registry.find("a_type")->default_name, "A");
   EXPECT_FALSE(registry.find("a_type")->polls);
   EXPECT_EQ(registry.find("c_type"), nullptr);
-  EXPECT_THROW(registry.add(SensorType{"a_type", "", true, {}, {}, {}, {}, {}}), std::logic_error);
+  EXPECT_THROW(registry.add(SensorType{"a_type", "", true, {}, {}, {}, {}, {}, {}}), std::logic_error);
 }
 
 TEST(SensorTypeRegistry, BuiltinTypes) {
