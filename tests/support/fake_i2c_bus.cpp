@@ -38,6 +38,14 @@ void FakeI2cBus::nack(std::uint8_t address, bool on) { devices_[address].nack = 
 
 void FakeI2cBus::fail_next(std::error_code error) { next_failure_ = error; }
 
+std::vector<std::pair<int, int>> FakeI2cBus::word_writes_be() const {
+  std::vector<std::pair<int, int>> out;
+  for (const Transaction& t : log_) {
+    if (t.kind == Kind::write_word) out.emplace_back(t.reg, t.bytes.at(0) << 8 | t.bytes.at(1));
+  }
+  return out;
+}
+
 std::vector<std::vector<std::uint8_t>> FakeI2cBus::writes(std::uint8_t address) const {
   std::vector<std::vector<std::uint8_t>> out;
   for (const Transaction& t : log_) {

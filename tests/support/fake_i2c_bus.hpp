@@ -23,6 +23,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "pimqttd/hw/i2c.hpp"
@@ -59,6 +60,10 @@ class FakeI2cBus final : public hw::I2cBus {
   void fail_next(std::error_code error);
 
   [[nodiscard]] const std::vector<Transaction>& log() const noexcept { return log_; }
+  /// The SMBus word writes to any address, in order, as (register, value) with the value read
+  /// the way big-endian chips (ADS1115, INA219, MCP9808) mean it: the first byte on the wire
+  /// the most significant.
+  [[nodiscard]] std::vector<std::pair<int, int>> word_writes_be() const;
   /// The plain writes to `address`, in order.
   [[nodiscard]] std::vector<std::vector<std::uint8_t>> writes(std::uint8_t address) const;
   void clear_log() { log_.clear(); }

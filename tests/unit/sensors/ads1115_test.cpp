@@ -71,13 +71,7 @@ class Ads1115Test : public ::testing::Test {
     bus_->set_word(kAddress, reg, hw::swap_bytes(value));
   }
   // The words written, as (register, word) with the word as the chip sees it.
-  std::vector<std::pair<int, int>> written() const {
-    std::vector<std::pair<int, int>> out;
-    for (const auto& t : bus_->log()) {
-      if (t.kind == Kind::write_word) out.emplace_back(t.reg, t.bytes.at(0) << 8 | t.bytes.at(1));
-    }
-    return out;
-  }
+  std::vector<std::pair<int, int>> written() const { return bus_->word_writes_be(); }
   static std::vector<Ads1115Channel> two_channels() {
     return {{"battery", Ads1115Input::a0, 4.096, 2.0}, {"shunt", Ads1115Input::a2_a3, 0.256, 1.0}};
   }

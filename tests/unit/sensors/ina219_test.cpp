@@ -65,13 +65,7 @@ class Ina219Test : public ::testing::Test {
     set(Ina219::kPowerRegister, 12000);  // current * bus voltage register / 5000
   }
   // The words written, as (register, word) with the word as the chip sees it.
-  std::vector<std::pair<int, int>> written() const {
-    std::vector<std::pair<int, int>> out;
-    for (const auto& t : bus_->log()) {
-      if (t.kind == Kind::write_word) out.emplace_back(t.reg, t.bytes.at(0) << 8 | t.bytes.at(1));
-    }
-    return out;
-  }
+  std::vector<std::pair<int, int>> written() const { return bus_->word_writes_be(); }
 
   std::shared_ptr<test::FakeI2cBus> bus_ = std::make_shared<test::FakeI2cBus>();
   Ina219 ina_{bus_, kAddress, 0.1, 1.6384};
