@@ -57,6 +57,7 @@ Client::Client(core::EventLoop& loop, core::Worker& worker, ClientOptions option
       session_(session_options(options_)),
       transport_(make_transport ? make_transport()
                                 : std::make_unique<TcpTransport>(loop, worker)),
+      refill_batch_(std::max<std::size_t>(1, options_.session.inflight_window / 4)),
       outbox_(options_.outbox_capacity),
       backoff_(options_.backoff_initial),
       random_(std::random_device{}()) {
@@ -147,7 +148,7 @@ std::error_code Client::publish(std::string topic, std::string payload, QoS qos,
       return sent.error;  // unencodable (too large): nothing was sent
     }
     ++counters_.published;
-    if (qos == QoS::at_most_once) notify_progress();
+    qos0_unflushed_ = qos0_unflushed_ || qos == QoS::at_most_once;
     schedule_flush();
     rearm_session_timer();
     return {};
@@ -162,11 +163,24 @@ std::error_code Client::publish(std::string topic, std::string payload, QoS qos,
   return {};
 }
 
-bool Client::can_send_now(QoS qos) const noexcept {
+bool Client::can_send_now(QoS qos) noexcept {
   return !pumping_ && state_ == ConnectionState::connected &&
          session_.state() == SessionState::connected &&
          pending_output() < options_.max_pending_output &&
-         (qos == QoS::at_most_once || session_.inflight_free() > 0);
+         (qos == QoS::at_most_once || window_has_room());
+}
+
+bool Client::window_has_room() noexcept {
+  const std::size_t free = session_.inflight_free();
+  if (free == 0) {
+    window_filled_ = true;
+    return false;
+  }
+  if (window_filled_ && free < refill_batch_ && session_.inflight() > 0) {
+    return false;
+  }
+  window_filled_ = false;
+  return true;
 }
 
 std::size_t Client::pending_output() const noexcept {
@@ -225,6 +239,12 @@ void Client::on_transport_connected() {
 }
 
 void Client::on_transport_data(ByteSpan bytes) {
+  if (session_.inflight() > 0) {
+    // Acknowledgements are what we wait for, and pump() may hold back the refill that would
+    // carry our TCP ACK: ask for it now, or a broker writing under Nagle's algorithm keeps its
+    // next PUBACKs until the delayed-ACK timer fires (Transport::acknowledge_received).
+    transport_->acknowledge_received();
+  }
   session_.bytes_received(bytes, core::EventLoop::now());
   handle_events();
   flush();
@@ -365,10 +385,13 @@ void Client::pump() {
   }
   pumping_ = true;
   const auto now = core::EventLoop::now();
-  bool wrote_qos0 = false;
+  // A window that has only a slot or two free waits for a batch (see refill_batch_); once it
+  // refills, it refills to the full window.
+  const bool window_open = window_has_room();
   while (!outbox_.empty() && pending_output() < options_.max_pending_output) {
     const OutgoingMessage& message = outbox_.front();
-    if (message.qos != QoS::at_most_once && session_.inflight_free() == 0) {
+    if (message.qos != QoS::at_most_once && (!window_open || session_.inflight_free() == 0)) {
+      window_filled_ = window_filled_ || session_.inflight_free() == 0;
       break;
     }
     SendResult sent = session_.publish(message.topic, message.payload, message.qos,
@@ -383,7 +406,7 @@ void Client::pump() {
       ++counters_.dropped;
     } else {
       ++counters_.published;
-      wrote_qos0 = wrote_qos0 || message.qos == QoS::at_most_once;
+      qos0_unflushed_ = qos0_unflushed_ || message.qos == QoS::at_most_once;
     }
     outbox_.pop();
     if (session_.output_size() >= kFlushBytes) {
@@ -395,9 +418,6 @@ void Client::pump() {
   }
   pumping_ = false;
   rearm_session_timer();
-  if (wrote_qos0) {
-    notify_progress();
-  }
 }
 
 void Client::notify_progress() {
@@ -435,6 +455,12 @@ void Client::flush() {
   }
   Bytes bytes = session_.take_output();
   transport_->send(bytes);
+  if (qos0_unflushed_) {
+    // Progress for QoS 0 means "handed to the transport": only now is that true, and a bulk
+    // publisher that waits for an empty pipeline sees it empty when the handler runs.
+    qos0_unflushed_ = false;
+    notify_progress();
+  }
 }
 
 void Client::rearm_session_timer() {

@@ -52,6 +52,8 @@ void TcpTransport::send(ByteSpan bytes) {
   }
 }
 
+void TcpTransport::acknowledge_received() noexcept { acknowledge_received_now(socket_.get()); }
+
 void TcpTransport::close() noexcept {
   ++generation_;
   connector_.cancel();

@@ -536,6 +536,8 @@ void TlsTransport::send(ByteSpan bytes) {
   }
 }
 
+void TlsTransport::acknowledge_received() noexcept { acknowledge_received_now(socket_.get()); }
+
 void TlsTransport::close() noexcept {
   ++generation_;
   connector_.cancel();

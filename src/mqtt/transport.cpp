@@ -54,6 +54,15 @@ socklen_t address_length(const sockaddr_storage& address) {
 
 }  // namespace
 
+void acknowledge_received_now(int fd) noexcept {
+  if (fd < 0) {
+    return;
+  }
+  // Linux leaves quick-ACK mode again on its own once we send; setting it is a one-shot request.
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+}
+
 std::string format_address(const sockaddr_storage& address) {
   char text[INET6_ADDRSTRLEN] = {};
   const void* raw = nullptr;

@@ -11,6 +11,9 @@
 //   drains in order as soon as the session has room.
 // - Applies back-pressure: it stops feeding the transport while more than `max_pending_output`
 //   bytes are waiting to be written, so a fast publisher cannot make it buffer without bound.
+// - Under load, refills the in-flight window in batches (a quarter of it) and asks the transport
+//   to acknowledge the broker's bytes at once while it waits, so the batches never wait on a
+//   delayed TCP ACK.
 //
 // Everything runs on the loop thread. Callbacks run on the loop thread and may call back into
 // the client.
@@ -147,12 +150,22 @@ class Client {
   /// Writes the session's output at the end of this loop iteration, so that many publish()
   /// calls in one callback become one write.
   void schedule_flush();
-  [[nodiscard]] bool can_send_now(QoS qos) const noexcept;
+  [[nodiscard]] bool can_send_now(QoS qos) noexcept;
+  /// Whether a QoS 1/2 message may take an in-flight slot now (see refill_batch_).
+  [[nodiscard]] bool window_has_room() noexcept;
 
   core::EventLoop& loop_;
   ClientOptions options_;
   Session session_;
   std::unique_ptr<Transport> transport_;
+  /// Once the in-flight window has been full, it is refilled only when this many slots (a
+  /// quarter of it, at least one) are free again, or nothing is in flight: under load that makes
+  /// a few large writes per round trip instead of one per PUBACK, which spares the broker's CPU
+  /// as much as ours. A client that never fills its window never waits for it.
+  std::size_t refill_batch_;
+  bool window_filled_ = false;
+  /// A QoS 0 message is in the session's output; flush() reports progress once it is written.
+  bool qos0_unflushed_ = false;
   Outbox outbox_;
   std::vector<std::pair<std::string, Subscription>> subscriptions_;
   ConnectionState state_ = ConnectionState::stopped;

@@ -21,6 +21,7 @@ class TcpTransport final : public Transport {
     return output_.size() - output_start_;
   }
   void close() noexcept override;
+  void acknowledge_received() noexcept override;
   [[nodiscard]] bool connected() const noexcept override { return socket_.valid(); }
   [[nodiscard]] std::string peer() const override { return peer_; }
 

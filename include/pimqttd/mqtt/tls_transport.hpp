@@ -121,6 +121,7 @@ class TlsTransport final : public Transport {
   }
   /// Sends close_notify if the connection is established, then closes at once.
   void close() noexcept override;
+  void acknowledge_received() noexcept override;
   [[nodiscard]] bool connected() const noexcept override { return phase_ == Phase::open; }
   [[nodiscard]] std::string peer() const override { return peer_; }
 

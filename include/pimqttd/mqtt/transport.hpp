@@ -64,6 +64,12 @@ class Transport {
   [[nodiscard]] virtual std::size_t pending_output() const noexcept = 0;
   /// Closes at once, dropping unsent bytes; no callback follows.
   virtual void close() noexcept = 0;
+  /// Asks for the bytes received so far to be acknowledged now rather than after the kernel's
+  /// delayed-ACK timer (TCP_QUICKACK). A broker that writes under Nagle's algorithm (mosquitto
+  /// does) holds its next small packet until that acknowledgement arrives; the client asks for it
+  /// while it waits for acknowledgements of its own and has nothing to send that would carry it.
+  /// Best effort: a transport without such a knob ignores it.
+  virtual void acknowledge_received() noexcept {}
   [[nodiscard]] virtual bool connected() const noexcept = 0;
   /// "host:port (address)" of the current or last connection, for logs.
   [[nodiscard]] virtual std::string peer() const = 0;
@@ -110,6 +116,9 @@ class Connector {
   /// Shared with worker jobs so that a result arriving after cancel() or destruction is ignored.
   std::shared_ptr<std::uint64_t> generation_;
 };
+
+/// TCP_QUICKACK on a connected socket: the pending acknowledgement goes out now (best effort).
+void acknowledge_received_now(int fd) noexcept;
 
 /// "192.0.2.1" or "2001:db8::1" for a resolved address.
 [[nodiscard]] std::string format_address(const sockaddr_storage& address);

@@ -102,6 +102,7 @@ class FakeTransport final : public Transport {
       fail(std::error_code(EPIPE, std::system_category()));
       return;
     }
+    ++writes;
     wire.insert(wire.end(), bytes.begin(), bytes.end());
     decoder_.feed(bytes);
     if (grow_pending) pending += bytes.size();
@@ -112,6 +113,7 @@ class FakeTransport final : public Transport {
     connected_ = false;
     connecting = false;
   }
+  void acknowledge_received() noexcept override { ++acknowledgements; }
   [[nodiscard]] bool connected() const noexcept override { return connected_; }
   [[nodiscard]] std::string peer() const override { return "fake-broker:1883"; }
 
@@ -156,6 +158,9 @@ class FakeTransport final : public Transport {
   int connects = 0;
   int closes = 0;
   int ignored_sends = 0;
+  /// send() calls that wrote bytes, and acknowledge_received() calls.
+  int writes = 0;
+  int acknowledgements = 0;
   bool connecting = false;
   std::vector<Endpoint> endpoints;
   /// Raw bytes written on the current connection.
@@ -423,6 +428,69 @@ TEST_F(ClientTest, TheInflightWindowHoldsBackQos1MessagesUntilPubacks) {
   EXPECT_EQ(client_->queued(), 0u);
   EXPECT_EQ(client_->counters().completed, 5u);
   EXPECT_EQ(client_->counters().published, 5u);
+}
+
+TEST_F(ClientTest, UnderLoadTheWindowRefillsInBatchesAndAsksForQuickAcks) {
+  ClientOptions options = test_options();
+  options.session.inflight_window = 8;  // refilled two slots at a time
+  make_client(options);
+  connect_fully();
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_FALSE(client_->publish("m/" + std::to_string(i), std::to_string(i),
+                                  QoS::at_least_once, false));
+  }
+  std::vector<std::uint16_t> ids = publish_ids(take_packets());
+  ASSERT_EQ(ids.size(), 8u);
+  EXPECT_EQ(fake_->acknowledgements, 0) << "nothing was received yet";
+
+  // One slot free of eight: the queued message waits, and the broker's next PUBACKs are asked
+  // for at once (a broker under Nagle's algorithm holds them until our ACK).
+  reply(Puback{ids[0]});
+  EXPECT_TRUE(take_packets().empty());
+  EXPECT_EQ(client_->inflight(), 7u);
+  EXPECT_EQ(client_->queued(), 4u);
+  EXPECT_EQ(fake_->acknowledgements, 1);
+
+  // Two free: both refilled, in order, in one write.
+  const int writes_before = fake_->writes;
+  reply(Puback{ids[1]});
+  Lines refilled;
+  for (const auto& packet : take_packets()) refilled.push_back(describe(packet));
+  EXPECT_EQ(refilled, (Lines{"PUBLISH m/8=8 q1", "PUBLISH m/9=9 q1"}));
+  EXPECT_EQ(fake_->writes, writes_before + 1);
+  EXPECT_EQ(fake_->acknowledgements, 2);
+
+  // A message published with one slot free waits for the batch too, and QoS 0 does not wait.
+  reply(Puback{ids[2]});
+  ASSERT_FALSE(client_->publish("q0", "now", QoS::at_most_once, false));
+  EXPECT_TRUE(take_packets().empty()) << "the QoS 0 message keeps its place behind the queue";
+  reply(Puback{ids[3]});
+  refilled.clear();
+  for (const auto& packet : take_packets()) refilled.push_back(describe(packet));
+  EXPECT_EQ(refilled, (Lines{"PUBLISH m/10=10 q1", "PUBLISH m/11=11 q1", "PUBLISH q0=now q0"}));
+
+  for (std::size_t i = 4; i < ids.size(); ++i) reply(Puback{ids[i]});
+  settle();
+  EXPECT_EQ(client_->inflight(), 4u);
+  EXPECT_EQ(client_->queued(), 0u);
+  EXPECT_EQ(client_->counters().completed, 8u);
+}
+
+TEST_F(ClientTest, AnIdleClientSendsAtOnceAndAsksForNoQuickAck) {
+  ClientOptions options = test_options();
+  options.session.inflight_window = 8;
+  make_client(options);
+  connect_fully();
+  ASSERT_FALSE(client_->publish("m", "1", QoS::at_least_once, false));
+  const std::vector<std::uint16_t> ids = publish_ids(take_packets());
+  ASSERT_EQ(ids.size(), 1u);
+  reply(Puback{ids[0]});
+  settle();
+  EXPECT_EQ(client_->inflight(), 0u);
+  EXPECT_EQ(fake_->acknowledgements, 1) << "asked while the PUBACK was awaited";
+  reply(Pingresp{});
+  settle();
+  EXPECT_EQ(fake_->acknowledgements, 1) << "nothing in flight: nothing to ask for";
 }
 
 TEST_F(ClientTest, UnacknowledgedMessagesAreResentFirstAfterAReconnect) {
@@ -941,6 +1009,24 @@ TEST_F(ClientTest, ProgressFollowsPubackAndIsNeverReentrantFromPublish) {
   EXPECT_EQ(sent(), (Lines{"PUBLISH bulk=1 q0", "PUBLISH bulk=2 q0"}));
   run_for(loop_, 30ms);
   EXPECT_EQ(progress, 3);
+}
+
+TEST_F(ClientTest, ProgressForQos0ComesOnceTheBytesReachedTheTransport) {
+  Client& client = make_client();
+  connect_fully();
+  std::vector<std::size_t> wire_at_progress;
+  std::vector<std::size_t> pending_at_progress;
+  client.on_progress([&] {
+    wire_at_progress.push_back(fake_->wire.size());
+    pending_at_progress.push_back(client.pending_output());
+  });
+  const std::size_t before = fake_->wire.size();
+  ASSERT_FALSE(client.publish("last", "message", QoS::at_most_once, false));
+  ASSERT_TRUE(run_until(loop_, [&] { return !wire_at_progress.empty(); }));
+  // The last message of a bulk run: its publisher sees an empty pipeline and can stop.
+  EXPECT_GT(wire_at_progress.front(), before) << "progress ran before the flush";
+  EXPECT_EQ(pending_at_progress.front(), 0u);
+  EXPECT_EQ(sent(), (Lines{"PUBLISH last=message q0"}));
 }
 
 TEST_F(ClientTest, DestroyingTheClientWithProgressPendingIsSafe) {
