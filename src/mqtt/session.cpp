@@ -381,7 +381,11 @@ void Session::on_puback(std::uint16_t packet_id) {
 void Session::on_pubrec(std::uint16_t packet_id, TimePoint now) {
   const auto it = find_outgoing(packet_id);
   if (it == outgoing_.end()) {
+    // Released all the same (MQTT 5 answers it so, with reason 0x92): the broker may hold state
+    // for the id that only our PUBREL ends, e.g. after a session we no longer have.
     ignore(Errc::unknown_packet_id, "PUBREC for unknown " + id_text(packet_id));
+    write(Pubrel{packet_id});
+    last_sent_ = now;
     return;
   }
   if (it->publish.qos != QoS::exactly_once) {
