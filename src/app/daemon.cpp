@@ -386,6 +386,12 @@ bool Daemon::reload() {
     return false;
   }
   systemd_.reloading();
+  const bool applied = apply_reload();
+  systemd_.reloaded();
+  return applied;
+}
+
+bool Daemon::apply_reload() {
   Config next;
   try {
     next = load_config(options_.config_file, options_.load_options);

@@ -38,4 +38,6 @@ void SystemdNotifier::stopping() { sd_notify(0, "STOPPING=1"); }
 
 void SystemdNotifier::reloading() { sd_notify(0, "RELOADING=1"); }
 
+void SystemdNotifier::reloaded() { sd_notify(0, "READY=1"); }
+
 }  // namespace pimqttd::app

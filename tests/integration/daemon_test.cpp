@@ -16,6 +16,9 @@
 #include "support/wait.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -23,6 +26,8 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -853,6 +858,55 @@ TEST_F(DaemonTest, SighupWithABrokenConfigKeepsTheOldOneRunning) {
   ASSERT_TRUE(wait_on(*all, state_topic("sys_a_load_1m"), later + 1)) << logs();
   EXPECT_EQ(payloads(*all, kDiscovery).size(), 2u);
 
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+}
+
+TEST_F(DaemonTest, SighupTellsSystemdReloadingAndReadyAgain) {
+  // The notification socket systemd would give a Type=notify unit: the daemon finds it in
+  // NOTIFY_SOCKET, inherited from this process.
+  const std::filesystem::path socket_path = dir_ / "notify.sock";
+  const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  ASSERT_GE(sock, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(socket_path.string().size(), sizeof address.sun_path);
+  std::strncpy(address.sun_path, socket_path.c_str(), sizeof address.sun_path - 1);
+  ASSERT_EQ(::bind(sock, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  std::vector<std::string> got;
+  auto received = [&](const std::string& wanted, std::size_t count) {
+    return wait_until(
+        [&] {
+          char buffer[4096];
+          for (int i = 0; i < 64; ++i) {
+            const ssize_t n = ::recv(sock, buffer, sizeof buffer, 0);
+            if (n <= 0) break;
+            got.emplace_back(buffer, static_cast<std::size_t>(n));
+          }
+          return static_cast<std::size_t>(std::count(got.begin(), got.end(), wanted)) >= count;
+        },
+        kDeadline);
+  };
+
+  write_config(config(broker_.port(), Json::array({load_sensor("sys_a")})));
+  ::setenv("NOTIFY_SOCKET", socket_path.c_str(), 1);
+  auto daemon = start_daemon();
+  ::unsetenv("NOTIFY_SOCKET");
+  ASSERT_TRUE(received("READY=1", 1)) << logs();
+
+  // A good configuration, then a broken one: after each, READY=1 follows RELOADING=1, or
+  // systemd would keep the unit reloading and `systemctl reload` would never return.
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(received("READY=1", 2)) << logs();
+  write_text(config_path(), "{ broken\n");
+  daemon.signal(SIGHUP);
+  ASSERT_TRUE(received("READY=1", 3)) << logs();
+  std::vector<std::string> sequence;
+  for (const std::string& message : got) {
+    if (message == "READY=1" || message == "RELOADING=1") sequence.push_back(message);
+  }
+  EXPECT_EQ(sequence, (std::vector<std::string>{"READY=1", "RELOADING=1", "READY=1",
+                                                "RELOADING=1", "READY=1"}));
+  ::close(sock);
   ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
 }
 

@@ -106,6 +106,8 @@ class Daemon final : private sensors::SensorContext {
   std::optional<std::string> restore(std::string_view key) override;
   void persist(std::string_view key, std::string value) override;
 
+  /// reload()'s work, between RELOADING=1 and READY=1.
+  bool apply_reload();
   void build_connection();
   /// Keeps the sensors whose entry did not change (see reload()), stops the others, builds the
   /// new ones; returns those, still to be started.

@@ -27,7 +27,10 @@ class SystemdNotifier {
   /// STATUS=<text>; repeated identical texts are sent once.
   void status(std::string_view text);
   void stopping();
+  /// RELOADING=1: systemd holds the reload job (and `systemctl reload`) until reloaded().
   void reloading();
+  /// READY=1 after a reload, whether it succeeded or kept the previous configuration.
+  void reloaded();
 
  private:
   core::EventLoop& loop_;
