@@ -390,8 +390,7 @@ void Client::pump() {
   const bool window_open = window_has_room();
   while (!outbox_.empty() && pending_output() < options_.max_pending_output) {
     const OutgoingMessage& message = outbox_.front();
-    if (message.qos != QoS::at_most_once && (!window_open || session_.inflight_free() == 0)) {
-      window_filled_ = window_filled_ || session_.inflight_free() == 0;
+    if (message.qos != QoS::at_most_once && (!window_open || !window_has_room())) {
       break;
     }
     SendResult sent = session_.publish(message.topic, message.payload, message.qos,
