@@ -21,6 +21,7 @@
 #include "pimqttd/app/config.hpp"
 #include "pimqttd/app/daemon.hpp"
 #include "pimqttd/app/logging.hpp"
+#include "pimqttd/app/version.hpp"
 #include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/mqtt/tls_transport.hpp"
@@ -90,7 +91,7 @@ Args parse(int argc, char** argv) {
       print_help();
       std::exit(kExitOk);
     } else if (flag == "--version") {
-      std::puts("pimqttd " PIMQTTD_VERSION);
+      std::fputs(pimqttd::app::version_report().c_str(), stdout);
       std::exit(kExitOk);
     } else if (flag == "--config" || flag == "-c") {
       args.config = value();

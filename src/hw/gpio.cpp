@@ -1,10 +1,6 @@
 #include "pimqttd/hw/gpio.hpp"
 
-#include <fcntl.h>
-#include <gpiod.h>
-
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <charconv>
 #include <optional>
@@ -13,19 +9,16 @@
 
 #include <fmt/format.h>
 
+#include "gpio_backend.hpp"
+
 namespace pimqttd::hw {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct ChipCloser {
-  void operator()(gpiod_chip* chip) const noexcept { gpiod_chip_close(chip); }
-};
-using ChipPtr = std::unique_ptr<gpiod_chip, ChipCloser>;
+using gpio_backend::Chip;
+using ChipPtr = std::unique_ptr<Chip>;
 
 constexpr std::string_view kChipPrefix = "gpiochip";
-
-std::error_code last_error() { return {errno, std::generic_category()}; }
 
 std::string error_text(int error) { return std::generic_category().message(error); }
 
@@ -46,16 +39,13 @@ std::optional<unsigned long> chip_number(std::string_view file_name) {
 }
 
 /// "gpiochip0 [pinctrl-bcm2711]"
-std::string chip_title(gpiod_chip* chip) {
-  return fmt::format("{} [{}]", gpiod_chip_name(chip), gpiod_chip_label(chip));
-}
+std::string chip_title(const Chip& chip) { return fmt::format("{} [{}]", chip.name(), chip.label()); }
 
 /// "GPIO17 (gpiochip0 line 17)", or "gpiochip0 line 17" for a line without a name.
-std::string line_title(gpiod_chip* chip, gpiod_line* line) {
-  const std::string where =
-      fmt::format("{} line {}", gpiod_chip_name(chip), gpiod_line_offset(line));
-  const char* name = gpiod_line_name(line);
-  return (name == nullptr || *name == '\0') ? where : fmt::format("{} ({})", name, where);
+std::string line_title(Chip& chip, std::uint32_t offset) {
+  const std::string where = fmt::format("{} line {}", chip.name(), offset);
+  const std::string name = chip.line_name(offset);
+  return name.empty() ? where : fmt::format("{} ({})", name, where);
 }
 
 /// One gpiochip* entry of the device directory, opened if it can be.
@@ -73,8 +63,7 @@ std::string open_failure(int error) {
 
 std::string listing(const ChipFile& file) {
   if (!file.chip) return fmt::format("{} ({})", file.file_name, open_failure(file.error));
-  return fmt::format("{} ({} lines)", chip_title(file.chip.get()),
-                     gpiod_chip_num_lines(file.chip.get()));
+  return fmt::format("{} ({} lines)", chip_title(*file.chip), file.chip->num_lines());
 }
 
 /// Every gpiochip* entry of `directory`, by number (then by name), each opened.
@@ -96,8 +85,7 @@ std::vector<ChipFile> open_all(const fs::path& directory) {
     return a.file_name < b.file_name;
   });
   for (ChipFile& file : files) {
-    file.chip.reset(gpiod_chip_open(file.path.c_str()));
-    if (!file.chip) file.error = errno;
+    file.chip = gpio_backend::open_chip(file.path, file.error);
   }
   return files;
 }
@@ -126,9 +114,9 @@ std::string present(const std::vector<ChipFile>& files, const fs::path& director
 }
 
 ChipPtr open_path(const fs::path& path, const std::string& chip, const fs::path& directory) {
-  ChipPtr opened(gpiod_chip_open(path.c_str()));
+  int error = 0;
+  ChipPtr opened = gpio_backend::open_chip(path, error);
   if (opened) return opened;
-  const int error = errno;
   if (error == ENOENT) chip_not_found(chip, directory);
   cannot_open(path, error);
 }
@@ -141,20 +129,20 @@ ChipPtr open_chip(const std::string& chip, const fs::path& directory) {
   if (chip.find('/') != std::string::npos) return open_path(chip, chip, directory);
   std::vector<ChipFile> files = open_all(directory);
   for (ChipFile& file : files) {
-    if (file.file_name == chip || (file.chip && chip == gpiod_chip_name(file.chip.get()))) {
+    if (file.file_name == chip || (file.chip && chip == file.chip->name())) {
       if (!file.chip) cannot_open(file.path, file.error);
       return std::move(file.chip);
     }
   }
   for (ChipFile& file : files) {
-    if (file.chip && chip == gpiod_chip_label(file.chip.get())) return std::move(file.chip);
+    if (file.chip && chip == file.chip->label()) return std::move(file.chip);
   }
   throw GpioError(fmt::format("GPIO chip \"{}\" not found; {}", chip, present(files, directory)));
 }
 
 struct FoundLine {
   ChipPtr chip;
-  gpiod_line* line = nullptr;  ///< belongs to chip
+  std::uint32_t offset = 0;
 };
 
 FoundLine find_line(const GpioLineSpec& spec, const fs::path& directory) {
@@ -163,169 +151,50 @@ FoundLine find_line(const GpioLineSpec& spec, const fs::path& directory) {
       throw GpioError(fmt::format("line {}: a line given by its offset needs its chip", *offset));
     }
     ChipPtr chip = open_chip(spec.chip, directory);
-    const unsigned int count = gpiod_chip_num_lines(chip.get());
+    const std::uint32_t count = chip->num_lines();
     if (*offset >= count) {
       throw GpioError(fmt::format("{} has {} lines (offsets 0 to {}): there is no line {}",
-                                  chip_title(chip.get()), count, count == 0 ? 0 : count - 1,
+                                  chip_title(*chip), count, count == 0 ? 0 : count - 1,
                                   *offset));
     }
-    gpiod_line* line = gpiod_chip_get_line(chip.get(), *offset);
-    if (line == nullptr) {
-      throw GpioError(fmt::format("cannot read {} line {}: {}", chip_title(chip.get()), *offset,
-                                  error_text(errno)));
-    }
-    return {std::move(chip), line};
+    return {std::move(chip), *offset};
   }
   const auto& name = std::get<std::string>(spec.line);
+  int error = 0;
   if (!spec.chip.empty()) {
     ChipPtr chip = open_chip(spec.chip, directory);
-    errno = 0;
-    gpiod_line* line = gpiod_chip_find_line(chip.get(), name.c_str());
-    if (line != nullptr) return {std::move(chip), line};
-    if (errno != ENOENT && errno != 0) {
-      throw GpioError(fmt::format("cannot read the line names of {}: {}", chip_title(chip.get()),
-                                  error_text(errno)));
+    if (const auto offset = chip->find_line(name, error)) return {std::move(chip), *offset};
+    if (error != 0) {
+      throw GpioError(fmt::format("cannot read the line names of {}: {}", chip_title(*chip),
+                                  error_text(error)));
     }
-    throw GpioError(
-        fmt::format("GPIO line \"{}\" not found on {}", name, chip_title(chip.get())));
+    throw GpioError(fmt::format("GPIO line \"{}\" not found on {}", name, chip_title(*chip)));
   }
   std::vector<ChipFile> files = open_all(directory);
   for (ChipFile& file : files) {
     if (!file.chip) continue;
-    if (gpiod_line* line = gpiod_chip_find_line(file.chip.get(), name.c_str())) {
-      return {std::move(file.chip), line};
+    if (const auto offset = file.chip->find_line(name, error)) {
+      return {std::move(file.chip), *offset};
     }
   }
   throw GpioError(
       fmt::format("GPIO line \"{}\" not found on any chip; {}", name, present(files, directory)));
 }
 
-class LibgpiodLine final : public GpioLine {
- public:
-  LibgpiodLine(ChipPtr chip, gpiod_line* line, std::string name, bool output, int event_fd)
-      : chip_(std::move(chip)),
-        line_(line),
-        name_(std::move(name)),
-        output_(output),
-        event_fd_(event_fd) {}
-  ~LibgpiodLine() override { gpiod_line_release(line_); }
-  LibgpiodLine(const LibgpiodLine&) = delete;
-  LibgpiodLine& operator=(const LibgpiodLine&) = delete;
-
-  [[nodiscard]] const std::string& name() const override { return name_; }
-
-  std::error_code value(bool& value) override {
-    const int read = gpiod_line_get_value(line_);
-    if (read < 0) return last_error();
-    value = read != 0;
-    return {};
-  }
-
-  std::error_code set_value(bool value) override {
-    if (!output_) return std::make_error_code(std::errc::operation_not_permitted);
-    if (gpiod_line_set_value(line_, value ? 1 : 0) < 0) return last_error();
-    return {};
-  }
-
-  [[nodiscard]] int event_fd() const override { return event_fd_; }
-
-  std::error_code read_events(std::vector<GpioEvent>& events) override {
-    if (event_fd_ < 0) return std::make_error_code(std::errc::operation_not_permitted);
-    constexpr unsigned int kBatch = 16;
-    constexpr int kMaxBatches = 64;  // the rest on the next call: the fd stays readable
-    std::array<gpiod_line_event, kBatch> buffer{};
-    for (int batch = 0; batch < kMaxBatches; ++batch) {
-      const int read = gpiod_line_event_read_multiple(line_, buffer.data(), kBatch);
-      if (read < 0) {
-        if (errno == EINTR) continue;
-        if (errno == EAGAIN) return {};
-        return last_error();
-      }
-      for (int i = 0; i < read; ++i) {
-        const gpiod_line_event& event = buffer[static_cast<std::size_t>(i)];
-        const auto timestamp = std::chrono::seconds{event.ts.tv_sec} +
-                               std::chrono::nanoseconds{event.ts.tv_nsec};
-        events.push_back(GpioEvent{event.event_type == GPIOD_LINE_EVENT_RISING_EDGE
-                                       ? GpioEdge::rising
-                                       : GpioEdge::falling,
-                                   timestamp});
-      }
-      if (static_cast<unsigned int>(read) < kBatch) return {};
-    }
-    return {};
-  }
-
- private:
-  ChipPtr chip_;  // destroyed last: the line belongs to it
-  gpiod_line* line_;
-  std::string name_;
-  bool output_;
-  int event_fd_;
-};
-
-int request_type(GpioEdges edges) {
-  switch (edges) {
-    case GpioEdges::none: return GPIOD_LINE_REQUEST_DIRECTION_INPUT;
-    case GpioEdges::rising: return GPIOD_LINE_REQUEST_EVENT_RISING_EDGE;
-    case GpioEdges::falling: return GPIOD_LINE_REQUEST_EVENT_FALLING_EDGE;
-    case GpioEdges::both: return GPIOD_LINE_REQUEST_EVENT_BOTH_EDGES;
-  }
-  return GPIOD_LINE_REQUEST_DIRECTION_INPUT;
-}
-
-int bias_flag(GpioBias bias) {
-  switch (bias) {
-    case GpioBias::as_is: return 0;
-    case GpioBias::disabled: return static_cast<int>(GPIOD_LINE_REQUEST_FLAG_BIAS_DISABLE);
-    case GpioBias::pull_up: return static_cast<int>(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_UP);
-    case GpioBias::pull_down: return static_cast<int>(GPIOD_LINE_REQUEST_FLAG_BIAS_PULL_DOWN);
-  }
-  return 0;
-}
-
-int active_low_flag(bool active_low) {
-  return active_low ? static_cast<int>(GPIOD_LINE_REQUEST_FLAG_ACTIVE_LOW) : 0;
-}
-
-struct Request {
-  int type;
-  int flags;
-  int value;
-  bool output;
-  bool events;
-  std::string_view as;  ///< "an input", "an output"
-};
-
-std::unique_ptr<GpioLine> request_line(const GpioLineSpec& spec, const Request& request,
+std::unique_ptr<GpioLine> request_line(const GpioLineSpec& spec,
+                                       const gpio_backend::LineRequest& request,
                                        const fs::path& directory, const std::string& consumer) {
   FoundLine found = find_line(spec, directory);
-  std::string name = line_title(found.chip.get(), found.line);
-  gpiod_line_request_config config{consumer.c_str(), request.type, request.flags};
-  if (gpiod_line_request(found.line, &config, request.value) < 0) {
-    const int error = errno;
-    if (error == EBUSY) {
-      const char* user =
-          gpiod_line_update(found.line) == 0 ? gpiod_line_consumer(found.line) : nullptr;
-      if (user != nullptr && *user != '\0') {
-        throw GpioError(fmt::format("{} is busy: used by \"{}\"", name, user));
-      }
-      throw GpioError(fmt::format("{} is busy: used by the kernel or another process", name));
-    }
-    throw GpioError(
-        fmt::format("cannot request {} as {}: {}", name, request.as, error_text(error)));
+  std::string name = line_title(*found.chip, found.offset);
+  int error = 0;
+  if (auto line = found.chip->request(found.offset, request, name, consumer, error)) return line;
+  if (error == EBUSY) {
+    const std::string user = found.chip->consumer(found.offset);
+    if (!user.empty()) throw GpioError(fmt::format("{} is busy: used by \"{}\"", name, user));
+    throw GpioError(fmt::format("{} is busy: used by the kernel or another process", name));
   }
-  int event_fd = -1;
-  if (request.events) {
-    event_fd = gpiod_line_event_get_fd(found.line);
-    const int flags = event_fd < 0 ? -1 : ::fcntl(event_fd, F_GETFL);
-    if (flags < 0 || ::fcntl(event_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-      const int error = errno;
-      gpiod_line_release(found.line);
-      throw GpioError(fmt::format("cannot watch the edges of {}: {}", name, error_text(error)));
-    }
-  }
-  return std::make_unique<LibgpiodLine>(std::move(found.chip), found.line, std::move(name),
-                                        request.output, event_fd);
+  throw GpioError(fmt::format("cannot request {} as {}: {}", name,
+                              request.output ? "an output" : "an input", error_text(error)));
 }
 
 }  // namespace
@@ -336,18 +205,22 @@ LibgpiodLines::LibgpiodLines(std::filesystem::path device_directory, std::string
 std::unique_ptr<GpioLine> LibgpiodLines::request_input(const GpioLineSpec& spec,
                                                        const GpioInputConfig& config) {
   return request_line(spec,
-                      Request{request_type(config.edges),
-                              bias_flag(config.bias) | active_low_flag(config.active_low), 0,
-                              false, config.edges != GpioEdges::none, "an input"},
+                      gpio_backend::LineRequest{.output = false,
+                                                .bias = config.bias,
+                                                .edges = config.edges,
+                                                .active_low = config.active_low,
+                                                .value = false},
                       directory_, consumer_);
 }
 
 std::unique_ptr<GpioLine> LibgpiodLines::request_output(const GpioLineSpec& spec,
                                                         const GpioOutputConfig& config) {
   return request_line(spec,
-                      Request{GPIOD_LINE_REQUEST_DIRECTION_OUTPUT,
-                              active_low_flag(config.active_low), config.value ? 1 : 0, true,
-                              false, "an output"},
+                      gpio_backend::LineRequest{.output = true,
+                                                .bias = GpioBias::as_is,
+                                                .edges = GpioEdges::none,
+                                                .active_low = config.active_low,
+                                                .value = config.value},
                       directory_, consumer_);
 }
 
@@ -356,5 +229,9 @@ std::vector<std::string> LibgpiodLines::chips() const {
   for (const ChipFile& file : open_all(directory_)) out.push_back(listing(file));
   return out;
 }
+
+std::string libgpiod_version() { return gpio_backend::library_version(); }
+
+std::uint32_t edge_event_queue_size() { return gpio_backend::kKernelEventQueue; }
 
 }  // namespace pimqttd::hw

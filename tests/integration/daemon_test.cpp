@@ -1133,7 +1133,15 @@ TEST_F(DaemonCommandLineTest, VersionAndHelp) {
   const auto version = run({"--version"});
   ASSERT_TRUE(version.status);
   EXPECT_EQ(*version.status, ExitStatus::exited(0));
-  EXPECT_EQ(version.out, "pimqttd " PIMQTTD_VERSION "\n");
+  // The version, the system it was built for, and the libraries it runs with, a line each.
+  EXPECT_EQ(version.out.rfind("pimqttd " PIMQTTD_VERSION "\nbuilt for: " PIMQTTD_BUILT_FOR, 0),
+            0u)
+      << version.out;
+  EXPECT_NE(version.out.find("\nlibgpiod: " PIMQTTD_LIBGPIOD_MAJOR "."), std::string::npos)
+      << version.out;
+  EXPECT_NE(version.out.find("(built with " PIMQTTD_LIBGPIOD_VERSION ")\nOpenSSL: OpenSSL 3."),
+            std::string::npos)
+      << version.out;
   EXPECT_EQ(version.err, "");
 
   const auto help = run({"--help"});

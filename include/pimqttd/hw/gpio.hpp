@@ -3,10 +3,12 @@
 // use it through a small interface of our own.
 //
 // Drivers in `sensors` talk to a GpioLines provider and the GpioLine objects it hands out, and
-// nothing else, so they run unchanged on a Pi (LibgpiodLines, over libgpiod 1.6 and the kernel's
-// GPIO character device), in the system test (gpio-sim in a VM), and against the fake of the unit
+// nothing else, so they run unchanged on a Pi (LibgpiodLines, over libgpiod and the kernel's GPIO
+// character device), in the system test (gpio-sim in a VM), and against the fake of the unit
 // tests, which stands in at exactly this seam. This header is the only place drivers learn about
-// GPIO; only src/hw/gpio.cpp includes gpiod.h.
+// GPIO. libgpiod 1.6 (Debian 12 bookworm) and 2.x (Debian 13 trixie) have different APIs: one of
+// two backends (src/hw/gpio_libgpiod1.cpp, gpio_libgpiod2.cpp) is built, chosen at configure
+// time, and only they include gpiod.h; the rest of LibgpiodLines is shared.
 //
 // Lines are named the way users know them (GpioLineSpec): by chip and offset ("gpiochip0", 17),
 // or by the name the device tree gives the line ("GPIO17"), searched on every chip when no chip is
@@ -129,9 +131,10 @@ class GpioLines {
                                                    const GpioOutputConfig& config) = 0;
 };
 
-/// Lines of the GPIO character devices (/dev/gpiochipN) through libgpiod 1.6 (the kernel's v1
-/// uAPI: bias flags need Linux 5.5). Each request opens its chip and keeps it open while the line
-/// is held. Event fds are made non-blocking, so read_events() never blocks the loop.
+/// Lines of the GPIO character devices (/dev/gpiochipN) through libgpiod: 1.6 (the kernel's v1
+/// uAPI: bias flags need Linux 5.5; a line holds its chip open) or 2.x (the v2 uAPI, Linux 5.10:
+/// a line request of its own, with a larger edge-event queue, see edge_event_queue_size()).
+/// Event fds are made non-blocking, so read_events() never blocks the loop.
 ///
 /// Chips are looked up like gpiod_chip_open_lookup() does, in `device_directory`: a number N is
 /// gpiochipN, a string with a '/' is a path, anything else is matched against the chips' names,
@@ -158,5 +161,13 @@ class LibgpiodLines final : public GpioLines {
   std::filesystem::path directory_;
   std::string consumer_;
 };
+
+/// The version of the libgpiod this process runs with: "1.6.3", "2.2.1".
+[[nodiscard]] std::string libgpiod_version();
+
+/// How many edge events the kernel keeps for one input line between two reads (it drops newer
+/// ones beyond that): 16 with libgpiod 1.6, whose v1 uAPI fixes it; 256 with libgpiod 2, which
+/// asks for it per request. A burst of edges longer than this while the loop is busy loses edges.
+[[nodiscard]] std::uint32_t edge_event_queue_size();
 
 }  // namespace pimqttd::hw
