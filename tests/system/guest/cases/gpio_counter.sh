@@ -23,8 +23,13 @@ moved_past() { ! last_payload_is water "$STATE" "$PULSES"; }
 # reference_reader: how many of PULSES rising edges gpiomon sees for the same pulse train.
 reference_reader() {
   local mon seen
-  gpiomon --num-events="$PULSES" --rising-edge "$SIM_LABEL" "$LINE" \
-    > "$CASE_DIR/gpiomon.out" 2>&1 &
+  if gpiomon --version | grep -q 'v1\.'; then
+    gpiomon --num-events="$PULSES" --rising-edge "$SIM_LABEL" "$LINE" \
+      > "$CASE_DIR/gpiomon.out" 2>&1 &
+  else
+    gpiomon --num-events="$PULSES" --edges=rising --chip "$SIM_LABEL" "$LINE" \
+      > "$CASE_DIR/gpiomon.out" 2>&1 &
+  fi
   mon=$!
   track $mon
   wait_until 50 requested_by gpiomon
