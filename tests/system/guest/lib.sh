@@ -225,13 +225,13 @@ I2C_STUB_CHIPS=0x18,0x19,0x40,0x48,0x76,0x77
 # at each ADDRESS.
 i2c_stub_up() {
   local adapter address
-  if ! grep -qx 'SMBus stub driver' /sys/class/i2c-adapter/*/name 2>/dev/null; then
+  if ! grep -qx 'SMBus stub driver' /sys/bus/i2c/devices/i2c-*/name 2>/dev/null; then
     modprobe i2c-dev || fail "modprobe i2c-dev failed"
     modprobe i2c-stub chip_addr="$I2C_STUB_CHIPS" ||
       fail "modprobe i2c-stub chip_addr=$I2C_STUB_CHIPS failed"
   fi
   STUB_BUS=""
-  for adapter in /sys/class/i2c-adapter/i2c-*; do
+  for adapter in /sys/bus/i2c/devices/i2c-*; do
     if [ "$(cat "$adapter/name")" = "SMBus stub driver" ]; then
       STUB_BUS=${adapter##*/i2c-}
       break
