@@ -185,6 +185,10 @@ class DuplicateKeyFinder {
 };
 
 Json parse_document(std::string_view text, const std::string& source, Diagnostics& diagnostics) {
+  // Said in our words: nlohmann's text for this case differs between its versions.
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    throw ConfigError({fmt::format("{}:1:1: the file is empty; expected an object", source)});
+  }
   DuplicateKeyFinder finder(diagnostics);
   try {
     return Json::parse(text, std::ref(finder), true, true);

@@ -1,5 +1,7 @@
 #include "pimqttd/hw/gpio.hpp"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
@@ -229,6 +231,16 @@ std::vector<std::string> LibgpiodLines::chips() const {
   for (const ChipFile& file : open_all(directory_)) out.push_back(listing(file));
   return out;
 }
+
+namespace gpio_backend {
+
+int make_nonblocking(int fd) {
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return errno;
+  return 0;
+}
+
+}  // namespace gpio_backend
 
 std::string libgpiod_version() { return gpio_backend::library_version(); }
 

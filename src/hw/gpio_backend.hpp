@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "pimqttd/hw/gpio.hpp"
 
@@ -28,11 +29,13 @@ struct LineRequest {
 class Chip {
  public:
   virtual ~Chip() = default;
+  Chip(const Chip&) = delete;
+  Chip& operator=(const Chip&) = delete;
 
   /// The kernel's name ("gpiochip0"), label ("pinctrl-bcm2711") and number of lines.
-  [[nodiscard]] virtual const std::string& name() const = 0;
-  [[nodiscard]] virtual const std::string& label() const = 0;
-  [[nodiscard]] virtual std::uint32_t num_lines() const = 0;
+  [[nodiscard]] const std::string& name() const { return name_; }
+  [[nodiscard]] const std::string& label() const { return label_; }
+  [[nodiscard]] std::uint32_t num_lines() const { return lines_; }
 
   /// The offset of the first line called `line_name`; nullopt with error 0 when no line has that
   /// name, nullopt with an errno when the names cannot be read.
@@ -48,11 +51,23 @@ class Chip {
   virtual std::unique_ptr<GpioLine> request(std::uint32_t offset, const LineRequest& request,
                                             std::string title, const std::string& consumer,
                                             int& error) = 0;
+
+ protected:
+  Chip(std::string name, std::string label, std::uint32_t lines)
+      : name_(std::move(name)), label_(std::move(label)), lines_(lines) {}
+
+ private:
+  std::string name_;
+  std::string label_;
+  std::uint32_t lines_;
 };
 
 /// Opens the chip device at `path`; nullptr and the errno in `error` when it cannot (ENOTTY or
 /// ENODEV for a file that is not a GPIO chip).
 std::unique_ptr<Chip> open_chip(const std::filesystem::path& path, int& error);
+
+/// Makes an event fd non-blocking (read_events() must never block the loop): 0, or the errno.
+int make_nonblocking(int fd);
 
 /// "1.6.3" or "2.2.1": the version of the libgpiod this process runs with.
 std::string library_version();

@@ -1,5 +1,4 @@
 // libgpiod 1.6 (Debian 12 bookworm): lines are gpiod_line objects that belong to their chip.
-#include <fcntl.h>
 #include <gpiod.h>
 
 #include <array>
@@ -108,14 +107,9 @@ int request_flags(const LineRequest& request) {
 class Libgpiod1Chip final : public Chip {
  public:
   explicit Libgpiod1Chip(ChipPtr chip)
-      : chip_(std::move(chip)),
-        name_(gpiod_chip_name(chip_.get())),
-        label_(gpiod_chip_label(chip_.get())),
-        lines_(gpiod_chip_num_lines(chip_.get())) {}
-
-  [[nodiscard]] const std::string& name() const override { return name_; }
-  [[nodiscard]] const std::string& label() const override { return label_; }
-  [[nodiscard]] std::uint32_t num_lines() const override { return lines_; }
+      : Chip(gpiod_chip_name(chip.get()), gpiod_chip_label(chip.get()),
+             gpiod_chip_num_lines(chip.get())),
+        chip_(std::move(chip)) {}
 
   std::optional<std::uint32_t> find_line(const std::string& line_name, int& error) override {
     errno = 0;
@@ -155,9 +149,8 @@ class Libgpiod1Chip final : public Chip {
     int event_fd = -1;
     if (!request.output && request.edges != GpioEdges::none) {
       event_fd = gpiod_line_event_get_fd(line);
-      const int flags = event_fd < 0 ? -1 : ::fcntl(event_fd, F_GETFL);
-      if (flags < 0 || ::fcntl(event_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-        error = errno;
+      error = event_fd < 0 ? errno : make_nonblocking(event_fd);
+      if (error != 0) {
         gpiod_line_release(line);
         return nullptr;
       }
@@ -168,9 +161,6 @@ class Libgpiod1Chip final : public Chip {
 
  private:
   ChipPtr chip_;
-  std::string name_;
-  std::string label_;
-  std::uint32_t lines_;
 };
 
 }  // namespace

@@ -1,6 +1,5 @@
 // libgpiod 2.x (Debian 13 trixie, Raspberry Pi OS since 2025-10): a requested line is a
 // gpiod_line_request, independent of the chip it came from; edge events come through a buffer.
-#include <fcntl.h>
 #include <gpiod.h>
 
 #include <cerrno>
@@ -148,14 +147,9 @@ SettingsPtr line_settings(const LineRequest& request) {
 class Libgpiod2Chip final : public Chip {
  public:
   Libgpiod2Chip(ChipPtr chip, const ChipInfoPtr& info)
-      : chip_(std::move(chip)),
-        name_(gpiod_chip_info_get_name(info.get())),
-        label_(gpiod_chip_info_get_label(info.get())),
-        lines_(static_cast<std::uint32_t>(gpiod_chip_info_get_num_lines(info.get()))) {}
-
-  [[nodiscard]] const std::string& name() const override { return name_; }
-  [[nodiscard]] const std::string& label() const override { return label_; }
-  [[nodiscard]] std::uint32_t num_lines() const override { return lines_; }
+      : Chip(gpiod_chip_info_get_name(info.get()), gpiod_chip_info_get_label(info.get()),
+             static_cast<std::uint32_t>(gpiod_chip_info_get_num_lines(info.get()))),
+        chip_(std::move(chip)) {}
 
   std::optional<std::uint32_t> find_line(const std::string& line_name, int& error) override {
     errno = 0;
@@ -202,11 +196,8 @@ class Libgpiod2Chip final : public Chip {
     }
     if (events) {
       const int fd = gpiod_line_request_get_fd(line.get());
-      const int flags = fd < 0 ? -1 : ::fcntl(fd, F_GETFL);
-      if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-        error = errno;
-        return nullptr;
-      }
+      error = fd < 0 ? errno : make_nonblocking(fd);
+      if (error != 0) return nullptr;
     }
     return std::make_unique<Libgpiod2Line>(std::move(line), std::move(buffer), offset,
                                            std::move(title), request.output);
@@ -214,9 +205,6 @@ class Libgpiod2Chip final : public Chip {
 
  private:
   ChipPtr chip_;
-  std::string name_;
-  std::string label_;
-  std::uint32_t lines_;
 };
 
 }  // namespace

@@ -84,10 +84,8 @@ const std::string kTopicExpected =
 std::vector<BadCase> bad_cases() {
   return {
       // The document
-      {"empty document",
-       "",
-       {"config:1:1: syntax error while parsing value - unexpected end of input; expected '[', "
-        "'{', or a literal"}},
+      {"empty document", "", {"config:1:1: the file is empty; expected an object"}},
+      {"blank document", " \n\t\n", {"config:1:1: the file is empty; expected an object"}},
       {"syntax error",
        "{\n  \"mqtt\": {\n    \"host\" \"broker\"\n  }\n}",
        {"config:3:19: syntax error while parsing object separator - unexpected string literal; "
