@@ -119,15 +119,41 @@ void Broker::write_config() const {
   }
 }
 
+namespace {
+
+/// The ports of the "listener PORT [ADDRESS]" lines among `lines`.
+std::vector<std::uint16_t> listener_ports(const std::vector<std::string>& lines) {
+  std::vector<std::uint16_t> ports;
+  for (const auto& line : lines) {
+    std::istringstream words(line);
+    std::string keyword;
+    unsigned int port = 0;
+    if (words >> keyword >> port && keyword == "listener" && port > 0 && port <= 65535) {
+      ports.push_back(static_cast<std::uint16_t>(port));
+    }
+  }
+  return ports;
+}
+
+}  // namespace
+
 bool Broker::try_start(std::chrono::milliseconds deadline) {
   write_config();
+  const auto extra_ports = listener_ports(options_.extra_config);
+  const auto all_listening = [&] {
+    if (!tcp_connectable(host(), port_)) return false;
+    for (const auto port : extra_ports) {
+      if (!tcp_connectable(host(), port)) return false;
+    }
+    return true;
+  };
   ProcessOptions redirect;
   redirect.stdout_path = dir_ / "mosquitto.out";
   redirect.stderr_path = redirect.stdout_path;
   redirect.append = true;
   process_ = Process({"mosquitto", "-c", config_path().string()}, redirect);
   const bool up = wait_until(
-      [this] { return !process_.running() || tcp_connectable(host(), port_); }, deadline);
+      [&] { return !process_.running() || all_listening(); }, deadline);
   if (up && process_.running()) {
     return true;
   }

@@ -56,7 +56,9 @@ class Broker {
   Broker(const Broker&) = delete;
   Broker& operator=(const Broker&) = delete;
 
-  /// Starts mosquitto and waits (up to `deadline`) until a TCP connect to its port succeeds. The
+  /// Starts mosquitto and waits (up to `deadline`) until a TCP connect to its port, and to the
+  /// port of every `listener` line in extra_config, succeeds (mosquitto opens its listeners one
+  /// after the other: a TLS listener loading its certificates comes up a little later). The
   /// first start picks a free port (retrying with another if mosquitto cannot bind it); every
   /// later start uses the same one. Throws std::runtime_error, quoting the log, on failure and
   /// std::logic_error if it already runs.
