@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package (without its test suite: DEB_BUILD_OPTIONS=nocheck) and checks it
-# without installing it: its contents, control fields, conffiles and maintainer scripts; lintian
+# without installing it: its contents, control fields, conffiles and maintainer scripts (the
+# preinst is run against sample Raspberry Pi CPUs: an ARMv7 armhf package refuses ARMv6); lintian
 # (any E: or W: fails); `systemd-analyze verify` on the unit in a root staged from the package
 # (any output fails); and the unit's `systemd-analyze security` exposure (at most 2.0).
 #
