@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the Debian package (without its test suite: DEB_BUILD_OPTIONS=nocheck) and checks it
-# without installing it: its contents, control fields, conffiles and maintainer scripts; lintian
+# without installing it: its contents, control fields, conffiles and maintainer scripts (the
+# preinst is run against sample Raspberry Pi CPUs: an ARMv7 armhf package refuses ARMv6); lintian
 # (any E: or W: fails); `systemd-analyze verify` on the unit in a root staged from the package
 # (any output fails); and the unit's `systemd-analyze security` exposure (at most 2.0).
 #
@@ -16,13 +17,7 @@ max_exposure=${PIMQTTD_MAX_EXPOSURE:-2.0}
 work=$(mktemp -d "${TMPDIR:-/tmp}/pimqttd-check-package.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-failures=0
-pass() { echo "ok:   $*"; }
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-check() {  # check DESCRIPTION COMMAND...
-  local what=$1; shift
-  if "$@"; then pass "$what"; else fail "$what"; fi
-}
+. "$(dirname "$0")/checks.sh"
 
 # --- build ----------------------------------------------------------------------------------
 if [ $# -ge 1 ]; then
@@ -60,11 +55,15 @@ dpkg-deb -e "$deb" "$work/control"
 check "package name is pimqttd" test "$name" = pimqttd
 check "/usr/sbin/pimqttd is executable" test -x "$root/usr/sbin/pimqttd"
 project_version=$(sed -n 's/^project(pimqttd VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")
+upstream_version=${version%%[~-]*}
 check "package version $version is the project's ($project_version)" \
-  test "${version%%-*}" = "$project_version"
-version_out=$("$root/usr/sbin/pimqttd" --version 2>&1)
-check "pimqttd --version from the package prints $project_version" \
-  grep -qF "$project_version" <<<"$version_out"
+  test "$upstream_version" = "$project_version"
+check "package version $version names its release (~deb12u1 or ~deb13u1)" \
+  grep -qE '~deb1[23]u[0-9]+$' <<<"$version"
+if [ "$(dpkg-deb -f "$deb" Architecture)" = "$(dpkg --print-architecture)" ]; then
+  version_out=$("$root/usr/sbin/pimqttd" --version 2>&1)
+  check "pimqttd --version from the package prints $version" grep -qF "$version" <<<"$version_out"
+fi
 check "/etc/pimqttd/config.json is config/minimal.json" \
   cmp -s "$root/etc/pimqttd/config.json" "$src/config/minimal.json"
 check "the example config names the broker homeassistant" \
@@ -97,6 +96,42 @@ check "postinst enables the unit" \
   grep -q "deb-systemd-helper enable 'pimqttd.service'" "$work/control/postinst"
 check "postrm removes /var/lib/pimqttd on purge" \
   sh -c "sed -n '/\"purge\"/,/^fi/p' '$work/control/postrm' | grep -q 'rm -rf .*/var/lib/pimqttd'"
+
+# The preinst of an armhf package built for ARMv7 refuses an ARMv6 CPU (Pi 1, Zero, Zero W) and
+# accepts the others; on other architectures it never refuses. It is run here with sample
+# /proc/cpuinfo files bound over the real one and a `uname` that prints the sample's machine.
+preinst_on() {  # preinst_on MACHINE CPUINFO_TEXT: the preinst's exit status for such a CPU
+  local dir=$work/cpu-$1
+  mkdir -p "$dir/bin"
+  printf '%b' "$2" > "$dir/cpuinfo"
+  printf '#!/bin/sh\necho %s\n' "$1" > "$dir/bin/uname"
+  chmod +x "$dir/bin/uname"
+  local unshare=(unshare --mount)
+  [ "$(id -u)" -eq 0 ] || unshare=(unshare --map-root-user --mount)
+  "${unshare[@]}" sh -c 'mount --bind "$1/cpuinfo" /proc/cpuinfo && PATH="$1/bin:$PATH" exec sh "$2" install' \
+    preinst "$dir" "$work/control/preinst" > "$dir/out" 2>&1
+}
+zero_w='model name\t: ARMv6-compatible processor rev 7 (v6l)\nCPU architecture: 7\nModel\t\t: Raspberry Pi Zero W Rev 1.1\n'
+pi1_old='Processor\t: ARMv6-compatible processor rev 7 (v6l)\nCPU architecture: 7\nHardware\t: BCM2708\n'
+pi3_32='model name\t: ARMv7 Processor rev 4 (v7l)\nCPU architecture: 7\nModel\t\t: Raspberry Pi 3 Model B Rev 1.2\n'
+pi4_64kernel='processor\t: 0\nBogoMIPS\t: 108.00\nCPU architecture: 8\nModel\t\t: Raspberry Pi 4 Model B Rev 1.4\n'
+arm_arch=$(sed -n 's/^arm_arch="\([0-9]*\)"$/\1/p' "$work/control/preinst")
+if [ "$(dpkg-deb -f "$deb" Architecture)" = armhf ]; then
+  check "armhf preinst knows the ARM level it was built for (${arm_arch:-none})" test -n "$arm_arch"
+fi
+refuses() {  # refuses MACHINE CPUINFO_TEXT: the preinst exits non-zero with its message
+  ! preinst_on "$1" "$2" && grep -q 'not installed: this is an ARMv6 CPU' "$work/cpu-$1/out"
+}
+accepts() { preinst_on "$1" "$2"; }
+if [ "${arm_arch:-0}" -ge 7 ]; then
+  check "preinst refuses a Pi Zero W (armv6l, 'CPU architecture: 7')" refuses armv6l "$zero_w"
+  check "preinst refuses a Pi 1 (old kernel's cpuinfo, uname says armv7l)" refuses armv7l "$pi1_old"
+  check "preinst accepts a Pi 3 on a 32-bit kernel (armv7l)" accepts armv7l "$pi3_32"
+  check "preinst accepts a Pi 4 on a 64-bit kernel (aarch64)" accepts aarch64 "$pi4_64kernel"
+  sed 's/^/      preinst: /' "$work/cpu-armv6l/out"
+else
+  check "preinst does not refuse an ARMv6 CPU (package not built for ARMv7)" accepts armv6l "$zero_w"
+fi
 
 # --- lintian ---------------------------------------------------------------------------------
 target=$deb
