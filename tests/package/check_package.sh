@@ -34,10 +34,17 @@ version=$(dpkg-deb -f "$deb" Version)
 
 # --- contents -------------------------------------------------------------------------------
 dpkg-deb -c "$deb" | awk '{ print $6 }' | sed 's#^\./#/#' >"$work/contents"
+# The unit and the udev rule are under /lib on Debian 12 and under /usr/lib from Debian 13 on
+# (where /lib is only a symlink and lintian rejects files under it).
+case "$version" in
+  *~deb12u*) sys_lib=/lib ;;
+  *~deb13u*) sys_lib=/usr/lib ;;
+  *) sys_lib=/usr/lib; [ "$(. /etc/os-release; echo "${VERSION_ID:-}")" != 12 ] || sys_lib=/lib ;;
+esac
 for path in \
     /usr/sbin/pimqttd \
-    /lib/systemd/system/pimqttd.service \
-    /lib/udev/rules.d/60-pimqttd-gpio.rules \
+    "$sys_lib/systemd/system/pimqttd.service" \
+    "$sys_lib/udev/rules.d/60-pimqttd-gpio.rules" \
     /usr/lib/sysusers.d/pimqttd.conf \
     /etc/pimqttd/config.json \
     /usr/share/man/man8/pimqttd.8.gz \
@@ -69,7 +76,7 @@ check "/etc/pimqttd/config.json is config/minimal.json" \
 check "the example config names the broker homeassistant" \
   grep -q '"host": *"homeassistant"' "$root/etc/pimqttd/config.json"
 
-rules="$root/lib/udev/rules.d/60-pimqttd-gpio.rules"
+rules="$root$sys_lib/udev/rules.d/60-pimqttd-gpio.rules"
 check "udev rule gives the gpio group /dev/gpiochip*" \
   grep -qE '^SUBSYSTEM=="gpio", KERNEL=="gpiochip\*", GROUP="gpio", MODE="0660"$' "$rules"
 
@@ -96,6 +103,8 @@ check "postinst enables the unit" \
   grep -q "deb-systemd-helper enable 'pimqttd.service'" "$work/control/postinst"
 check "postrm removes /var/lib/pimqttd on purge" \
   sh -c "sed -n '/\"purge\"/,/^fi/p' '$work/control/postrm' | grep -q 'rm -rf .*/var/lib/pimqttd'"
+check "postrm removes the user pimqttd on purge" \
+  sh -c "sed -n '/\"purge\"/,/^fi/p' '$work/control/postrm' | grep -q 'userdel .*pimqttd'"
 
 # The preinst of an armhf package built for ARMv7 refuses an ARMv6 CPU (Pi 1, Zero, Zero W) and
 # accepts the others; on other architectures it never refuses. It is run here with sample
@@ -142,7 +151,7 @@ check "lintian reports no error and no warning" \
   sh -c "! grep -qE '^[EW]: ' '$work/lintian'"
 
 # --- the systemd unit ------------------------------------------------------------------------
-unit="$root/lib/systemd/system/pimqttd.service"
+unit="$root$sys_lib/systemd/system/pimqttd.service"
 for line in Type=notify User=pimqttd 'SupplementaryGroups=gpio i2c' StateDirectory=pimqttd \
             DevicePolicy=closed Restart=on-failure RestartPreventExitStatus=78 \
             'ExecStart=/usr/sbin/pimqttd --config /etc/pimqttd/config.json'; do
@@ -158,8 +167,8 @@ check "unit documents LoadCredential=" grep -qE '^#LoadCredential=mqtt-password:
 # verify loads the unit as systemd would: the staged root holds the package, the host's units
 # (for the targets it refers to) and sh (ExecReload=); MANPATH makes the Documentation= check
 # look at the package's man pages.
-mkdir -p "$root/lib/systemd/system" "$root/bin"
-cp -an /lib/systemd/system/. "$root/lib/systemd/system/"
+mkdir -p "$root$sys_lib/systemd/system" "$root/bin"
+cp -an /lib/systemd/system/. "$root$sys_lib/systemd/system/"
 cp -L /bin/sh "$root/bin/sh"
 verify_out=$(MANPATH="$root/usr/share/man" SYSTEMD_LOG_COLOR=0 \
              systemd-analyze verify --root="$root" "$unit" 2>&1)

@@ -14,6 +14,8 @@
 #     on a free loopback port, publishes its retained discovery message
 #     homeassistant/device/<node>/config and `online` on pimqttd/<node>/status, and after SIGTERM
 #     `offline` there, and exits with status 0;
+#   - `apt purge pimqttd` removes the state directory, /etc/pimqttd and the user and group
+#     pimqttd;
 #   - an armhf package built for ARMv7 refuses to install on an ARMv6 CPU (a Raspberry Pi Zero's
 #     /proc/cpuinfo bound over the root's) with its message, before the real installation.
 # With --release naming the other release, the check is the reverse: apt must refuse the package
@@ -22,7 +24,7 @@
 # Needs root, mosquitto and mosquitto-clients here, and what scripts/release-root needs.
 set -uo pipefail
 
-usage() { sed -n '2,22p' "$0"; exit "${1:-2}"; }
+usage() { sed -n '2,24p' "$0"; exit "${1:-2}"; }
 release=
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -198,6 +200,14 @@ sleep 1
 kill -TERM "$pid"
 wait "$pid"
 echo "daemon-status $?"
+step "apt purge pimqttd"
+apt-get purge -y pimqttd > "$work/purge.out" 2>&1
+echo "purge-status $?"
+getent passwd pimqttd > /dev/null && echo "after-purge user pimqttd"
+getent group pimqttd > /dev/null && echo "after-purge group pimqttd"
+[ -e /var/lib/pimqttd ] && echo "after-purge /var/lib/pimqttd"
+[ -e /etc/pimqttd ] && echo "after-purge /etc/pimqttd"
+exit 0
 EOF
 
 echo "install_check: $(basename "$deb") in a fresh $release $arch root"
@@ -230,6 +240,9 @@ check "offline on $status_topic after SIGTERM" sub_line "$status_topic" offline
 retained=$(mosquitto_sub -h 127.0.0.1 -p "$port" -t "$discovery" -C 1 -W 5 -F '%r %t' 2> /dev/null)
 check "the discovery message is retained (a later subscriber gets it: '$retained')" \
   test "$retained" = "1 $discovery"
+check "apt purge pimqttd succeeds" test "$(result purge-status)" = 0
+check "purge leaves no user, group, /var/lib/pimqttd or /etc/pimqttd ($(sed -n 's/^after-purge //p' "$work/inside.out" | tr '\n' ' '))" \
+  sh -c "! grep -q '^after-purge ' '$work/inside.out'"
 if [ "$failures" -ne 0 ]; then
   show daemon "$work/daemon.log"
   show sub "$work/sub.out"
