@@ -16,8 +16,21 @@
 #include <nlohmann/json.hpp>
 
 #include "pimqttd/core/unique_fd.hpp"
+#include "pimqttd/ha/discovery.hpp"
 
 namespace pimqttd::app {
+
+using core::describe;
+using core::format_duration;
+using core::Presence;
+using core::quote;
+using sensors::is_valid_sensor_id;
+using sensors::read_filters;
+using sensors::slugify;
+using sensors::SensorResource;
+using sensors::SensorSettings;
+using sensors::SensorType;
+using sensors::SensorParseContext;
 namespace {
 
 using std::chrono::milliseconds;
@@ -476,7 +489,8 @@ LoggingConfig parse_logging(ObjectReader& root) {
 class SensorListParser {
  public:
   SensorListParser(const LoadOptions& options, Diagnostics& diagnostics)
-      : registry_(options.sensor_types != nullptr ? *options.sensor_types : builtin_sensor_types()),
+      : registry_(options.sensor_types != nullptr ? *options.sensor_types
+                                                   : sensors::builtin_sensor_types()),
         names_(registry_.names()),
         base_directory_(options.base_directory),
         diagnostics_(diagnostics) {}
@@ -530,7 +544,7 @@ class SensorListParser {
               .value_or(type.default_interval);
     }
     const std::size_t errors_before = diagnostics_.error_count();
-    const SensorParseContext context{sensor, base_directory_};
+    const SensorParseContext context{sensor, base_directory_, ha::validate_entity};
     sensor.settings = type.parse(r, context);
     if (sensor.settings) sensor.entities = sensor.settings->entities(sensor);
     std::vector<std::string> entity_ids;

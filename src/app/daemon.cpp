@@ -9,13 +9,13 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "pimqttd/app/sensor_factory.hpp"
+#include "pimqttd/sensors/sensor_factory.hpp"
 #include "pimqttd/core/error.hpp"
 #include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/mqtt/tcp_transport.hpp"
 #include "pimqttd/mqtt/tls_transport.hpp"
-#include "pimqttd/sensors/system.hpp"
+#include "sensors/system/system.hpp"
 
 #ifndef PIMQTTD_VERSION
 #define PIMQTTD_VERSION "0.0.0"

@@ -4,9 +4,9 @@
 
 namespace pimqttd::app {
 
-EntityFilters::EntityFilters(const std::vector<SensorConfig>& sensors) {
-  for (const SensorConfig& sensor : sensors) {
-    for (const EntityConfig& entity : sensor.entities) {
+EntityFilters::EntityFilters(const std::vector<sensors::SensorConfig>& sensors) {
+  for (const sensors::SensorConfig& sensor : sensors) {
+    for (const sensors::EntityConfig& entity : sensor.entities) {
       const auto specs = sensor.filters.for_entity(entity.id);
       if (specs.empty()) continue;
       entries_.insert_or_assign(

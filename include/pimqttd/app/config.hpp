@@ -31,9 +31,22 @@
 #include <string_view>
 #include <vector>
 
-#include "pimqttd/app/sensor_config.hpp"
+#include "pimqttd/sensors/sensor_config.hpp"
 
 namespace pimqttd::app {
+
+// The words of the configuration that live below app: the JSON toolkit (core) and the sensor
+// entries with their schema (sensors).
+using core::Diagnostics;
+using core::DurationRule;
+using core::Json;
+using core::Location;
+using core::ObjectReader;
+using core::StringRule;
+using sensors::EntityConfig;
+using sensors::SensorConfig;
+using sensors::SensorFilters;
+using sensors::SensorTypeRegistry;
 
 struct DeviceConfig {
   /// Display name in Home Assistant. Default: the host name (up to its first dot).

@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pimqttd/app/sensor_config.hpp"
+#include "pimqttd/sensors/sensor_config.hpp"
 #include "pimqttd/sensors/filters.hpp"
 #include "pimqttd/sensors/sensor.hpp"
 
@@ -32,7 +32,7 @@ class EntityFilters {
   EntityFilters() = default;
   /// The chains of every entity of `sensors` that has filters. Throws std::invalid_argument
   /// only for filters a parsed configuration cannot hold.
-  explicit EntityFilters(const std::vector<SensorConfig>& sensors);
+  explicit EntityFilters(const std::vector<sensors::SensorConfig>& sensors);
 
   /// The value to publish for this reading of `entity_id` at `now`, or nullopt when its filters
   /// suppress it.

@@ -10,11 +10,19 @@
 
 #include <nlohmann/json.hpp>
 
-#include "pimqttd/app/system_sensor_config.hpp"
+#include "sensors/system/system_config.hpp"
 #include "support/temp_dir.hpp"
 
 namespace pimqttd::app {
 namespace {
+
+using core::Presence;
+using sensors::builtin_sensor_types;
+using sensors::SensorParseContext;
+using sensors::SensorSettings;
+using sensors::SensorType;
+using sensors::system_sensor_type;
+using sensors::SystemSensorConfig;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;

@@ -1,0 +1,98 @@
+#include "sensors/gpio/gpio_input.hpp"
+
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "pimqttd/core/event_loop.hpp"
+
+namespace pimqttd::sensors {
+
+GpioInput::GpioInput(GpioInputOptions options, std::shared_ptr<hw::GpioLines> lines)
+    : options_(std::move(options)),
+      holder_(std::move(lines),
+              FaultTracker::Options{options_.id, options_.retry_min, options_.retry_max},
+              entities_,
+              GpioLineHolder::Hooks{
+                  .request =
+                      [this](hw::GpioLines& gpio) {
+                        return gpio.request_input(
+                            options_.line, hw::GpioInputConfig{options_.bias, options_.active_low,
+                                                               hw::GpioEdges::both});
+                      },
+                  .on_events = [this](std::uint32_t events) { on_events(events); },
+                  .check = [this](hw::GpioLine& line) -> std::string {
+                    if (const auto error = line.value(first_value_)) {
+                      return fmt::format("cannot read {}: {}", line.name(), error.message());
+                    }
+                    return {};
+                  },
+                  .on_held =
+                      [this] {
+                        published_ = first_value_;
+                        holder_.context()->publish(options_.id, first_value_);
+                      },
+                  .on_released = [this] { cancel_debounce(); },
+              }) {
+  EntityInfo info;
+  info.id = options_.id;
+  info.name = options_.name;
+  info.platform = Platform::binary_sensor;
+  info.device_class = options_.device_class;
+  entities_.push_back(std::move(info));
+}
+
+GpioInput::~GpioInput() { stop(); }
+
+void GpioInput::start(SensorContext& context) {
+  stop();
+  holder_.start(context);
+  published_.reset();
+  holder_.attempt();
+}
+
+void GpioInput::stop() {
+  if (holder_.context() == nullptr) return;
+  cancel_debounce();
+  holder_.stop();
+}
+
+void GpioInput::cancel_debounce() {
+  if (debounce_timer_ != 0) holder_.context()->loop().cancel(debounce_timer_);
+  debounce_timer_ = 0;
+}
+
+void GpioInput::on_events(std::uint32_t events) {
+  hw::GpioLine& line = *holder_.line();
+  events_.clear();
+  if (const auto error = line.read_events(events_)) {
+    holder_.fail(fmt::format("cannot read the edges of {}: {}", line.name(), error.message()));
+    return;
+  }
+  if (events_.empty()) {
+    if ((events & core::kError) != 0) {
+      holder_.fail(fmt::format("{}: its event fd reports an error", line.name()));
+    }
+    return;
+  }
+  // Every edge restarts the wait: the value counts once the line has been quiet that long.
+  cancel_debounce();
+  debounce_timer_ = holder_.context()->loop().add_timer(options_.debounce, [this] {
+    debounce_timer_ = 0;
+    settle();
+  });
+}
+
+void GpioInput::settle() {
+  hw::GpioLine& line = *holder_.line();
+  bool value = false;
+  if (const auto error = line.value(value)) {
+    holder_.fail(fmt::format("cannot read {}: {}", line.name(), error.message()));
+    return;
+  }
+  if (published_ == value) return;
+  published_ = value;
+  holder_.context()->publish(options_.id, value);
+}
+
+}  // namespace pimqttd::sensors

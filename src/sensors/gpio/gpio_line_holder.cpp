@@ -1,0 +1,79 @@
+#include "sensors/gpio/gpio_line_holder.hpp"
+
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "pimqttd/core/event_loop.hpp"
+
+namespace pimqttd::sensors {
+
+GpioLineHolder::GpioLineHolder(std::shared_ptr<hw::GpioLines> lines, FaultTracker::Options faults,
+                               const std::vector<EntityInfo>& entities, Hooks hooks)
+    : lines_(std::move(lines)),
+      faults_(std::move(faults)),
+      entities_(entities),
+      hooks_(std::move(hooks)) {}
+
+GpioLineHolder::~GpioLineHolder() { stop(); }
+
+void GpioLineHolder::start(SensorContext& context) {
+  stop();
+  context_ = &context;
+  faults_.reset();
+}
+
+void GpioLineHolder::stop() {
+  if (context_ == nullptr) return;
+  if (retry_timer_ != 0) context_->loop().cancel(retry_timer_);
+  retry_timer_ = 0;
+  release();
+  context_ = nullptr;
+}
+
+void GpioLineHolder::release() {
+  if (!line_) return;
+  if (hooks_.on_events && line_->event_fd() >= 0) context_->loop().unwatch(line_->event_fd());
+  line_.reset();
+}
+
+void GpioLineHolder::attempt() {
+  SensorContext* context = context_;
+  try {
+    line_ = hooks_.request(*lines_);
+  } catch (const hw::GpioError& error) {
+    fail(error.what());
+    return;
+  }
+  if (hooks_.on_events && line_->event_fd() < 0) {
+    fail(fmt::format("{}: no edge events", line_->name()));
+    return;
+  }
+  if (hooks_.check) {
+    if (const std::string why = hooks_.check(*line_); !why.empty()) {
+      fail(why);
+      return;
+    }
+  }
+  if (hooks_.on_events) {
+    context->loop().watch(line_->event_fd(), core::kReadable, hooks_.on_events);
+  }
+  faults_.succeeded(*context, entities_);
+  if (context_ != context) return;  // stopped from inside a callback
+  if (hooks_.on_held) hooks_.on_held();
+}
+
+void GpioLineHolder::fail(std::string_view reason) {
+  SensorContext* context = context_;
+  const std::string why(reason);  // the reason may name the line that release() destroys
+  release();
+  if (hooks_.on_released) hooks_.on_released();
+  const std::chrono::milliseconds retry = faults_.failed(*context, entities_, why);
+  if (context_ != context) return;
+  retry_timer_ = context->loop().add_timer(retry, [this] {
+    retry_timer_ = 0;
+    attempt();
+  });
+}
+
+}  // namespace pimqttd::sensors
