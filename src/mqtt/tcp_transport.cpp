@@ -43,7 +43,7 @@ void TcpTransport::send(ByteSpan bytes) {
   if (!socket_ || bytes.empty()) {
     return;
   }
-  output_.insert(output_.end(), bytes.begin(), bytes.end());
+  output_.append(bytes);
   if (!(interest_ & core::kWritable)) {
     // Nothing was waiting: try to write now, and ask for writability only for the rest.
     if (write_pending()) {
@@ -62,7 +62,6 @@ void TcpTransport::close() noexcept {
     socket_.reset();
   }
   output_.clear();
-  output_start_ = 0;
   interest_ = 0;
 }
 
@@ -117,11 +116,11 @@ bool TcpTransport::read_available() {
 }
 
 bool TcpTransport::write_pending() {
-  while (output_start_ < output_.size()) {
-    const ssize_t n = ::send(socket_.get(), output_.data() + output_start_,
-                             output_.size() - output_start_, MSG_NOSIGNAL);
+  while (!output_.empty()) {
+    const ByteSpan pending = output_.readable();
+    const ssize_t n = ::send(socket_.get(), pending.data(), pending.size(), MSG_NOSIGNAL);
     if (n >= 0) {
-      output_start_ += static_cast<std::size_t>(n);
+      output_.consume(static_cast<std::size_t>(n));
       continue;
     }
     if (errno == EINTR) {
@@ -132,14 +131,6 @@ bool TcpTransport::write_pending() {
     }
     fail({errno, std::system_category()});
     return false;
-  }
-  if (output_start_ == output_.size()) {
-    output_.clear();
-    output_start_ = 0;
-  } else if (output_start_ > output_.size() / 2) {
-    output_.erase(output_.begin(),
-                  output_.begin() + static_cast<std::ptrdiff_t>(output_start_));
-    output_start_ = 0;
   }
   return true;
 }

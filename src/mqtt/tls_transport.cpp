@@ -528,7 +528,7 @@ void TlsTransport::send(ByteSpan bytes) {
   if (phase_ != Phase::open || bytes.empty()) {
     return;
   }
-  output_.insert(output_.end(), bytes.begin(), bytes.end());
+  output_.append(bytes);
   if (!(interest_ & core::kWritable) && !write_wants_read_) {
     if (write_pending()) {
       update_interest();
@@ -558,7 +558,6 @@ void TlsTransport::close() noexcept {
   }
   phase_ = Phase::idle;
   output_.clear();
-  output_start_ = 0;
   interest_ = 0;
   read_wants_write_ = false;
   write_wants_read_ = false;
@@ -650,14 +649,14 @@ void TlsTransport::schedule_read() {
 }
 
 bool TlsTransport::write_pending() {
-  while (output_start_ < output_.size()) {
+  while (!output_.empty()) {
+    const ByteSpan pending = output_.readable();
     std::size_t written = 0;
     ERR_clear_error();
-    const int result = SSL_write_ex(ssl_.get(), output_.data() + output_start_,
-                                    output_.size() - output_start_, &written);
+    const int result = SSL_write_ex(ssl_.get(), pending.data(), pending.size(), &written);
     const int saved_errno = errno;
     if (result == 1) {
-      output_start_ += written;
+      output_.consume(written);
       write_wants_read_ = false;
       continue;
     }
@@ -680,13 +679,6 @@ bool TlsTransport::write_pending() {
     }
     fail_ssl(ssl_error, saved_errno);
     return false;
-  }
-  if (output_start_ == output_.size()) {
-    output_.clear();
-    output_start_ = 0;
-  } else if (output_start_ > output_.size() / 2) {
-    output_.erase(output_.begin(), output_.begin() + static_cast<std::ptrdiff_t>(output_start_));
-    output_start_ = 0;
   }
   return true;
 }

@@ -38,6 +38,7 @@
 
 #include <openssl/ssl.h>
 
+#include "pimqttd/core/buffer.hpp"
 #include "pimqttd/core/timer_queue.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 #include "pimqttd/mqtt/transport.hpp"
@@ -117,7 +118,7 @@ class TlsTransport final : public Transport {
   /// Ignored until the handshake has finished (on_connected).
   void send(ByteSpan bytes) override;
   [[nodiscard]] std::size_t pending_output() const noexcept override {
-    return output_.size() - output_start_;
+    return output_.size();
   }
   /// Sends close_notify if the connection is established, then closes at once.
   void close() noexcept override;
@@ -182,8 +183,7 @@ class TlsTransport final : public Transport {
   std::string protocol_version_;
   std::string alpn_selected_;
   VerifyFailure verify_failure_;
-  Bytes output_;
-  std::size_t output_start_ = 0;
+  core::Buffer output_;
   std::uint32_t interest_ = 0;
   std::vector<std::uint8_t> read_buffer_;
   core::TimerId handshake_timer_ = 0;
