@@ -1,18 +1,14 @@
 #include "pimqttd/mqtt/tls_context.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
 #include <cstring>
 #include <filesystem>
 
-#include "pimqttd/core/unique_fd.hpp"
+#include "pimqttd/core/file.hpp"
 #include "pimqttd/mqtt/tls_errors.hpp"
 
 namespace pimqttd::mqtt {
@@ -23,26 +19,12 @@ using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
 
 /// Reads a whole (small) file; throws TlsConfigError naming `key` and `path`.
 std::string read_file(const std::string& key, const std::string& path) {
-  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (raw < 0) {
-    throw TlsConfigError(fmt::format("{}: cannot open: {}", quoted(key, path),
-                                     std::strerror(errno)));
+  core::FileContents file = core::read_file(path);
+  if (file.error) {
+    throw TlsConfigError(fmt::format("{}: cannot {}: {}", quoted(key, path),
+                                     file.open_failed ? "open" : "read", file.error.message()));
   }
-  const core::UniqueFd fd(std::move(raw));
-  std::string content;
-  char buffer[4096];
-  while (true) {
-    const ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
-    if (n > 0) {
-      content.append(buffer, static_cast<std::size_t>(n));
-      continue;
-    }
-    if (n == 0) break;
-    if (errno == EINTR) continue;
-    throw TlsConfigError(fmt::format("{}: cannot read: {}", quoted(key, path),
-                                     std::strerror(errno)));
-  }
-  return content;
+  return std::move(file.text);
 }
 
 BioPtr memory_bio(const std::string& content) {
