@@ -33,8 +33,8 @@ void TcpTransport::connect(const Endpoint& endpoint) {
     if (address != endpoint.host) {
       peer_ = endpoint.host + ":" + std::to_string(endpoint.port) + " (" + address + ")";
     }
-    interest_ = core::kReadable;
-    loop_.watch(socket_.get(), interest_, [this](std::uint32_t events) { on_io(events); });
+    watch_ = loop_.start_watch(socket_.get(), core::kReadable,
+                               [this](std::uint32_t events) { on_io(events); });
     if (callbacks_.on_connected) callbacks_.on_connected();
   });
 }
@@ -44,7 +44,7 @@ void TcpTransport::send(ByteSpan bytes) {
     return;
   }
   output_.append(bytes);
-  if (!(interest_ & core::kWritable)) {
+  if (!(watch_.interest() & core::kWritable)) {
     // Nothing was waiting: try to write now, and ask for writability only for the rest.
     if (write_pending()) {
       update_interest();
@@ -57,12 +57,9 @@ void TcpTransport::acknowledge_received() noexcept { acknowledge_received_now(so
 void TcpTransport::close() noexcept {
   ++generation_;
   connector_.cancel();
-  if (socket_) {
-    loop_.unwatch(socket_.get());
-    socket_.reset();
-  }
+  watch_.reset();
+  socket_.reset();
   output_.clear();
-  interest_ = 0;
 }
 
 void TcpTransport::on_io(std::uint32_t events) {
@@ -136,11 +133,7 @@ bool TcpTransport::write_pending() {
 }
 
 void TcpTransport::update_interest() {
-  const std::uint32_t wanted = core::kReadable | (pending_output() > 0 ? core::kWritable : 0u);
-  if (wanted != interest_) {
-    interest_ = wanted;
-    loop_.modify(socket_.get(), interest_);
-  }
+  watch_.set_interest(core::kReadable | (pending_output() > 0 ? core::kWritable : 0u));
 }
 
 void TcpTransport::fail(std::error_code error) {

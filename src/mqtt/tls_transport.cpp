@@ -178,9 +178,9 @@ void TlsTransport::on_tcp_connected(core::UniqueFd fd, const std::string& addres
     return;
   }
   SSL_set_connect_state(ssl_.get());
-  interest_ = core::kReadable;
-  loop_.watch(socket_.get(), interest_, [this](std::uint32_t events) { on_io(events); });
-  handshake_timer_ = loop_.add_timer(endpoint_.timeout, [this] { on_handshake_timeout(); });
+  watch_ = loop_.start_watch(socket_.get(), core::kReadable,
+                             [this](std::uint32_t events) { on_io(events); });
+  handshake_timer_ = loop_.start_timer(endpoint_.timeout, [this] { on_handshake_timeout(); });
   continue_handshake();
 }
 
@@ -189,8 +189,7 @@ void TlsTransport::continue_handshake() {
   const int result = SSL_do_handshake(ssl_.get());
   const int saved_errno = errno;
   if (result == 1) {
-    loop_.cancel(handshake_timer_);
-    handshake_timer_ = 0;
+    handshake_timer_.reset();
     phase_ = Phase::open;
     protocol_version_ = SSL_get_version(ssl_.get());
     const unsigned char* alpn = nullptr;
@@ -208,19 +207,13 @@ void TlsTransport::continue_handshake() {
   }
   const int ssl_error = SSL_get_error(ssl_.get(), result);
   if (ssl_error == SSL_ERROR_WANT_READ || ssl_error == SSL_ERROR_WANT_WRITE) {
-    const std::uint32_t wanted = ssl_error == SSL_ERROR_WANT_READ ? core::kReadable
-                                                                  : core::kWritable;
-    if (wanted != interest_) {
-      interest_ = wanted;
-      loop_.modify(socket_.get(), interest_);
-    }
+    watch_.set_interest(ssl_error == SSL_ERROR_WANT_READ ? core::kReadable : core::kWritable);
     return;
   }
   fail_ssl(ssl_error, saved_errno);
 }
 
 void TlsTransport::on_handshake_timeout() {
-  handshake_timer_ = 0;
   fail(make_error_code(core::Errc::handshake_timeout),
        fmt::format("no TLS handshake within {}: the broker did not answer the TLS hello (is port "
                    "{} a TLS listener?)",
@@ -232,7 +225,7 @@ void TlsTransport::send(ByteSpan bytes) {
     return;
   }
   output_.append(bytes);
-  if (!(interest_ & core::kWritable) && !write_wants_read_) {
+  if (!(watch_.interest() & core::kWritable) && !write_wants_read_) {
     if (write_pending()) {
       update_interest();
     }
@@ -244,10 +237,7 @@ void TlsTransport::acknowledge_received() noexcept { acknowledge_received_now(so
 void TlsTransport::close() noexcept {
   ++generation_;
   connector_.cancel();
-  if (handshake_timer_ != 0) {
-    loop_.cancel(handshake_timer_);
-    handshake_timer_ = 0;
-  }
+  handshake_timer_.reset();
   if (ssl_ && phase_ == Phase::open && !fatal_) {
     // close_notify: one non-blocking attempt, the broker's reply is not awaited.
     ERR_clear_error();
@@ -255,13 +245,10 @@ void TlsTransport::close() noexcept {
     ERR_clear_error();
   }
   ssl_.reset();
-  if (socket_) {
-    loop_.unwatch(socket_.get());
-    socket_.reset();
-  }
+  watch_.reset();
+  socket_.reset();
   phase_ = Phase::idle;
   output_.clear();
-  interest_ = 0;
   read_wants_write_ = false;
   write_wants_read_ = false;
   fatal_ = false;
@@ -387,15 +374,11 @@ bool TlsTransport::write_pending() {
 }
 
 void TlsTransport::update_interest() {
-  if (!socket_) {
+  if (!watch_) {
     return;
   }
   const bool want_write = (pending_output() > 0 && !write_wants_read_) || read_wants_write_;
-  const std::uint32_t wanted = core::kReadable | (want_write ? core::kWritable : 0u);
-  if (wanted != interest_) {
-    interest_ = wanted;
-    loop_.modify(socket_.get(), interest_);
-  }
+  watch_.set_interest(core::kReadable | (want_write ? core::kWritable : 0u));
 }
 
 void TlsTransport::fail_ssl(int ssl_error, int saved_errno) {

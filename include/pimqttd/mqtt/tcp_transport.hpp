@@ -5,6 +5,7 @@
 #include <string>
 
 #include "pimqttd/core/buffer.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 #include "pimqttd/mqtt/transport.hpp"
 
@@ -39,9 +40,9 @@ class TcpTransport final : public Transport {
   Connector connector_;
   Callbacks callbacks_;
   core::UniqueFd socket_;
+  core::WatchHandle watch_;  ///< of socket_; asks for writability only while output is pending
   std::string peer_;
   core::Buffer output_;
-  std::uint32_t interest_ = 0;
   std::vector<std::uint8_t> read_buffer_;
   /// Bumped by every close(): a callback that closed the transport stops the caller's loop.
   std::uint64_t generation_ = 0;

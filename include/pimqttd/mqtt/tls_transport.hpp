@@ -37,7 +37,7 @@
 #include <openssl/ssl.h>
 
 #include "pimqttd/core/buffer.hpp"
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 #include "pimqttd/mqtt/tls_context.hpp"
 #include "pimqttd/mqtt/tls_errors.hpp"
@@ -106,6 +106,9 @@ class TlsTransport final : public Transport {
   Endpoint endpoint_;
   std::string verify_name_;
   core::UniqueFd socket_;
+  /// Of socket_: WANT_READ/WANT_WRITE during the handshake, then readable and, while output is
+  /// pending (or a read needs a write), writable.
+  core::WatchHandle watch_;
   std::unique_ptr<SSL, OpenSslDeleter<SSL_free>> ssl_;
   Phase phase_ = Phase::idle;
   std::string peer_;
@@ -114,9 +117,8 @@ class TlsTransport final : public Transport {
   std::string alpn_selected_;
   TlsVerifyFailure verify_failure_;
   core::Buffer output_;
-  std::uint32_t interest_ = 0;
   std::vector<std::uint8_t> read_buffer_;
-  core::TimerId handshake_timer_ = 0;
+  core::TimerHandle handshake_timer_;
   /// SSL_read is blocked until the socket is writable, SSL_write until it is readable (TLS may
   /// need to write to read and the other way round).
   bool read_wants_write_ = false;
