@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "pimqttd/core/file.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 #include "pimqttd/ha/discovery.hpp"
 
@@ -47,44 +48,8 @@ const std::array<std::string, 2> kTlsVersions{"1.2", "1.3"};
 // ---------------------------------------------------------------------------------------------
 // Files
 
-struct FileContents {
-  std::string text;
-  int error = 0;  // errno of the failed call
-  bool too_big = false;
-  mode_t mode = 0;
-};
-
-FileContents read_file(const std::filesystem::path& path, std::size_t limit) {
-  FileContents out;
-  int raw = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (raw < 0) {
-    out.error = errno;
-    return out;
-  }
-  const core::UniqueFd fd(std::move(raw));
-  struct stat info {};
-  if (::fstat(fd.get(), &info) != 0) {
-    out.error = errno;
-    return out;
-  }
-  out.mode = info.st_mode;
-  std::array<char, 4096> buffer{};
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      out.error = errno;
-      return out;
-    }
-    if (n == 0) break;
-    out.text.append(buffer.data(), static_cast<std::size_t>(n));
-    if (out.text.size() > limit) {
-      out.too_big = true;
-      return out;
-    }
-  }
-  return out;
-}
+using core::FileContents;
+using core::read_file;
 
 std::string reason(int error) { return std::generic_category().message(error); }
 
@@ -336,9 +301,9 @@ TlsConfig parse_tls(ObjectReader& mqtt, const LoadOptions& options) {
 std::optional<std::string> read_password(const std::filesystem::path& path, std::string& password,
                                          mode_t& mode) {
   FileContents file = read_file(path, kMaxPasswordBytes + 2);
-  if (file.error != 0) {
+  if (file.error) {
     return fmt::format("cannot read {}: {}", quote(path.string(), std::string::npos),
-                       reason(file.error));
+                       reason(file.error.value()));
   }
   std::string& text = file.text;
   if (!text.empty() && text.back() == '\n') {
@@ -671,8 +636,9 @@ Config parse_config(std::string_view text, const LoadOptions& options) {
 
 Config load_config(const std::filesystem::path& file, const LoadOptions& options) {
   const FileContents contents = read_file(file, kMaxConfigBytes);
-  if (contents.error != 0) {
-    throw ConfigError({fmt::format("{}: cannot read: {}", file.string(), reason(contents.error))});
+  if (contents.error) {
+    throw ConfigError(
+        {fmt::format("{}: cannot read: {}", file.string(), reason(contents.error.value()))});
   }
   if (contents.too_big) {
     throw ConfigError({fmt::format("{}: larger than {} bytes", file.string(), kMaxConfigBytes)});

@@ -12,6 +12,7 @@
 #include "pimqttd/sensors/sensor_factory.hpp"
 #include "pimqttd/core/error.hpp"
 #include "pimqttd/core/event_loop.hpp"
+#include "pimqttd/core/file.hpp"
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/mqtt/tcp_transport.hpp"
 #include "pimqttd/mqtt/tls_transport.hpp"
@@ -33,8 +34,7 @@ constexpr milliseconds kDiagnosticsInterval{seconds{60}};
 constexpr milliseconds kStopTimeout{1500};
 
 std::string read_text(const std::filesystem::path& file) {
-  std::ifstream in(file);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text = core::read_file(file).text;
   // The device tree's strings end in NUL; DMI's in a newline.
   while (!text.empty() && (text.back() == '\0' || text.back() == '\n' || text.back() == ' ')) {
     text.pop_back();

@@ -166,6 +166,15 @@ EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {}
 EventLoop::~EventLoop() = default;
 
 void EventLoop::watch(int fd, std::uint32_t interest, IoCallback callback) {
+  static_cast<void>(add_watch(fd, interest, std::move(callback)));
+}
+
+WatchHandle EventLoop::start_watch(int fd, std::uint32_t interest, IoCallback callback) {
+  const std::uint32_t serial = add_watch(fd, interest, std::move(callback));
+  return {*this, fd, serial};
+}
+
+std::uint32_t EventLoop::add_watch(int fd, std::uint32_t interest, IoCallback callback) {
   if (fd < 0) {
     throw std::invalid_argument("EventLoop::watch: negative fd");
   }
@@ -180,6 +189,7 @@ void EventLoop::watch(int fd, std::uint32_t interest, IoCallback callback) {
       Impl::Watch{fd, impl_->take_serial(), interest, std::move(callback)});
   epoll_control(impl_->epoll_fd.get(), EPOLL_CTL_ADD, fd, to_epoll(interest),
                 pack(fd, watch->serial), "epoll_ctl(ADD)");
+  const std::uint32_t serial = watch->serial;
   try {
     impl_->watches.emplace(fd, std::move(watch));
   } catch (...) {
@@ -187,6 +197,7 @@ void EventLoop::watch(int fd, std::uint32_t interest, IoCallback callback) {
     static_cast<void>(::epoll_ctl(impl_->epoll_fd.get(), EPOLL_CTL_DEL, fd, &ignored));
     throw;
   }
+  return serial;
 }
 
 void EventLoop::modify(int fd, std::uint32_t interest) {
@@ -233,6 +244,20 @@ TimerId EventLoop::add_periodic(Clock::duration period, TimerQueue::Callback cal
 }
 
 bool EventLoop::cancel(TimerId id) noexcept { return impl_->timers.cancel(id); }
+
+bool EventLoop::scheduled(TimerId id) const noexcept { return impl_->timers.contains(id); }
+
+TimerHandle EventLoop::start_timer(Clock::time_point deadline, TimerQueue::Callback callback) {
+  return {*this, add_timer(deadline, std::move(callback))};
+}
+
+TimerHandle EventLoop::start_timer(Clock::duration delay, TimerQueue::Callback callback) {
+  return {*this, add_timer(delay, std::move(callback))};
+}
+
+TimerHandle EventLoop::start_periodic(Clock::duration period, TimerQueue::Callback callback) {
+  return {*this, add_periodic(period, std::move(callback))};
+}
 
 void EventLoop::on_signal(int signo, SignalCallback callback) {
   if (!callback) {
@@ -315,5 +340,68 @@ std::size_t EventLoop::run_once(std::chrono::milliseconds max_wait) {
 void EventLoop::stop() noexcept { impl_->stop_requested = true; }
 
 bool EventLoop::stopped() const noexcept { return impl_->stop_requested; }
+
+TimerHandle::TimerHandle(TimerHandle&& other) noexcept
+    : loop_(std::exchange(other.loop_, nullptr)), id_(std::exchange(other.id_, 0)) {}
+
+TimerHandle& TimerHandle::operator=(TimerHandle&& other) noexcept {
+  if (this != &other) {
+    reset();
+    loop_ = std::exchange(other.loop_, nullptr);
+    id_ = std::exchange(other.id_, 0);
+  }
+  return *this;
+}
+
+void TimerHandle::reset() noexcept {
+  if (loop_ != nullptr) {
+    static_cast<void>(std::exchange(loop_, nullptr)->cancel(std::exchange(id_, 0)));
+  }
+}
+
+bool TimerHandle::active() const noexcept { return loop_ != nullptr && loop_->scheduled(id_); }
+
+WatchHandle::WatchHandle(WatchHandle&& other) noexcept
+    : loop_(std::exchange(other.loop_, nullptr)),
+      fd_(std::exchange(other.fd_, -1)),
+      serial_(std::exchange(other.serial_, 0)) {}
+
+WatchHandle& WatchHandle::operator=(WatchHandle&& other) noexcept {
+  if (this != &other) {
+    reset();
+    loop_ = std::exchange(other.loop_, nullptr);
+    fd_ = std::exchange(other.fd_, -1);
+    serial_ = std::exchange(other.serial_, 0);
+  }
+  return *this;
+}
+
+void WatchHandle::reset() noexcept {
+  if (active()) {
+    loop_->unwatch(fd_);
+  }
+  loop_ = nullptr;
+  fd_ = -1;
+  serial_ = 0;
+}
+
+bool WatchHandle::active() const noexcept {
+  if (loop_ == nullptr) {
+    return false;
+  }
+  const auto found = loop_->impl_->watches.find(fd_);
+  return found != loop_->impl_->watches.end() && found->second->serial == serial_;
+}
+
+void WatchHandle::set_interest(std::uint32_t interest) {
+  if (!active()) {
+    throw std::logic_error("WatchHandle::set_interest: not watching");
+  }
+  loop_->modify(fd_, interest);
+}
+
+std::uint32_t WatchHandle::interest() const noexcept {
+  return active() ? loop_->impl_->watches.find(fd_)->second->interest : 0;
+}
 
 }  // namespace pimqttd::core

@@ -26,6 +26,7 @@ struct Worker::Impl {
 
   EventLoop& loop;
   UniqueFd event_fd;
+  WatchHandle watch;  // of event_fd
   std::mutex mutex;
   std::condition_variable wake;
   std::deque<Job> jobs;         // guarded by mutex
@@ -110,8 +111,8 @@ struct Worker::Impl {
 };
 
 Worker::Worker(EventLoop& loop) : impl_(std::make_unique<Impl>(loop)) {
-  impl_->loop.watch(impl_->event_fd.get(), kReadable,
-                    [impl = impl_.get()](std::uint32_t) { impl->on_readable(); });
+  impl_->watch = impl_->loop.start_watch(impl_->event_fd.get(), kReadable,
+                                         [impl = impl_.get()](std::uint32_t) { impl->on_readable(); });
   try {
     // The thread starts with every signal blocked, so that process signals go to the loop's
     // signalfd and never to the worker.
@@ -130,7 +131,7 @@ Worker::Worker(EventLoop& loop) : impl_(std::make_unique<Impl>(loop)) {
     }
     ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   } catch (...) {
-    impl_->loop.unwatch(impl_->event_fd.get());
+    impl_->watch.reset();
     throw;
   }
 }
@@ -145,7 +146,7 @@ Worker::~Worker() {
   dropped.clear();  // before the join: what the dropped jobs hold goes now
   impl_->wake.notify_all();
   impl_->thread.join();
-  impl_->loop.unwatch(impl_->event_fd.get());
+  impl_->watch.reset();
 }
 
 void Worker::submit(Job job) {

@@ -15,6 +15,7 @@
 
 #include <fmt/format.h>
 
+#include "pimqttd/core/file.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 
 namespace pimqttd::hw {
@@ -277,30 +278,16 @@ std::filesystem::path SystemFiles::path(const std::filesystem::path& relative) c
 
 ReadResult<std::string> SystemFiles::read_text(const std::filesystem::path& relative) const {
   const std::filesystem::path full = path(relative);
-  int fd = -1;
-  do {
-    fd = ::open(full.c_str(), O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) {
-    return ReadResult<std::string>::failure(full.string() + ": " + errno_message(errno));
+  core::FileContents file = core::read_file(full, kMaxFileSize);
+  if (file.error) {
+    return ReadResult<std::string>::failure(full.string() + ": " +
+                                            errno_message(file.error.value()));
   }
-  const core::UniqueFd file(std::move(fd));
-  std::string text;
-  std::array<char, 4096> buffer{};
-  for (;;) {
-    const ssize_t n = ::read(file.get(), buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ReadResult<std::string>::failure(full.string() + ": " + errno_message(errno));
-    }
-    if (n == 0) break;
-    text.append(buffer.data(), static_cast<std::size_t>(n));
-    if (text.size() > kMaxFileSize) {
-      return ReadResult<std::string>::failure(
-          fmt::format("{}: longer than {} bytes", full.string(), kMaxFileSize));
-    }
+  if (file.too_big) {
+    return ReadResult<std::string>::failure(
+        fmt::format("{}: longer than {} bytes", full.string(), kMaxFileSize));
   }
-  return text;
+  return std::move(file.text);
 }
 
 template <class T, class Parse>

@@ -12,6 +12,7 @@
 
 #include <fmt/format.h>
 
+#include "pimqttd/core/file.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 
 namespace pimqttd::hw {
@@ -188,24 +189,13 @@ W1Result W1Devices::read_temperature(std::string_view id) const {
     return W1Failure{W1Fault::unreadable,
                      fmt::format("{}: {}", file.string(), std::generic_category().message(error))};
   };
-  int raw = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (raw < 0) return failed(errno);
-  const core::UniqueFd fd(std::move(raw));
-  std::string text;
-  std::array<char, 512> buffer{};
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return failed(errno);
-    }
-    if (n == 0) break;
-    text.append(buffer.data(), static_cast<std::size_t>(n));
-    if (text.size() > kMaxFileSize) {
-      return W1Failure{W1Fault::malformed,
-                       fmt::format("{}: longer than {} bytes", file.string(), kMaxFileSize)};
-    }
+  const core::FileContents contents = core::read_file(file, kMaxFileSize);
+  if (contents.error) return failed(contents.error.value());
+  if (contents.too_big) {
+    return W1Failure{W1Fault::malformed,
+                     fmt::format("{}: longer than {} bytes", file.string(), kMaxFileSize)};
   }
+  const std::string& text = contents.text;
   W1Result result = parse_w1_slave(text);
   if (result) return result;
   W1Failure failure = result.failure();

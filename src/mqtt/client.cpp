@@ -70,10 +70,7 @@ Client::Client(core::EventLoop& loop, core::Worker& worker, ClientOptions option
 }
 
 Client::~Client() {
-  for (core::TimerId timer : {session_timer_, retry_timer_, stop_timer_}) {
-    if (timer != 0) loop_.cancel(timer);
-  }
-  // The transport closes its socket without DISCONNECT: the broker publishes the will.
+  // The timers' handles cancel them. The transport closes its socket without DISCONNECT: the broker publishes the will.
   transport_->close();
 }
 
@@ -91,10 +88,7 @@ void Client::stop(std::function<void()> done) {
     return;
   }
   stop_done_ = std::move(done);
-  if (retry_timer_ != 0) {
-    loop_.cancel(retry_timer_);
-    retry_timer_ = 0;
-  }
+  retry_timer_.reset();
   if (state_ == ConnectionState::stopping) {
     return;
   }
@@ -108,17 +102,13 @@ void Client::stop(std::function<void()> done) {
   // Wait for the broker to close the connection after reading DISCONNECT. Closing first, with
   // its acknowledgements unread, makes the kernel reset the connection, and a broker may then
   // drop the DISCONNECT unread and publish the will.
-  stop_timer_ = loop_.add_timer(options_.stop_timeout, [this] {
-    stop_timer_ = 0;
-    finish_stop();
-  });
+  stop_timer_ = loop_.start_timer(options_.stop_timeout, [this] { finish_stop(); });
 }
 
 void Client::finish_stop() {
-  for (core::TimerId* timer : {&session_timer_, &retry_timer_, &stop_timer_}) {
-    if (*timer != 0) loop_.cancel(*timer);
-    *timer = 0;
-  }
+  session_timer_.reset();
+  retry_timer_.reset();
+  stop_timer_.reset();
   session_timer_at_ = std::chrono::steady_clock::time_point::max();
   transport_->close();
   session_.connection_lost();
@@ -221,7 +211,7 @@ void Client::unsubscribe(const std::string& filter) {
 }
 
 void Client::connect_now() {
-  retry_timer_ = 0;
+  retry_timer_.reset();
   set_state(ConnectionState::connecting);
   if (state_ != ConnectionState::connecting) {
     return;  // the state handler stopped the client
@@ -318,10 +308,7 @@ void Client::handle_events() {
 }
 
 void Client::connection_ended(std::error_code error) {
-  if (session_timer_ != 0) {
-    loop_.cancel(session_timer_);
-    session_timer_ = 0;
-  }
+  session_timer_.reset();
   session_timer_at_ = std::chrono::steady_clock::time_point::max();
   if (state_ == ConnectionState::stopping || state_ == ConnectionState::stopped) {
     finish_stop();
@@ -367,7 +354,7 @@ void Client::schedule_reconnect(std::error_code error) {
   if (state_ != ConnectionState::waiting) {
     return;  // the state handler stopped (or restarted) the client
   }
-  retry_timer_ = loop_.add_timer(retry_delay_, [this] { connect_now(); });
+  retry_timer_ = loop_.start_timer(retry_delay_, [this] { connect_now(); });
 }
 
 void Client::renew_subscriptions() {
@@ -469,22 +456,18 @@ void Client::rearm_session_timer() {
   // Deadlines move later with every packet sent or received; a timer that fires early only
   // ticks the session and re-arms. So re-arm only for an earlier deadline: the timerfd is not
   // re-armed on every publish.
-  if (deadline >= session_timer_at_ && session_timer_ != 0) {
+  if (deadline >= session_timer_at_ && session_timer_.active()) {
     return;
   }
   if (deadline == session_timer_at_) {
     return;
   }
-  if (session_timer_ != 0) {
-    loop_.cancel(session_timer_);
-    session_timer_ = 0;
-  }
+  session_timer_.reset();
   session_timer_at_ = deadline;
   if (deadline == std::chrono::steady_clock::time_point::max()) {
     return;
   }
-  session_timer_ = loop_.add_timer(deadline, [this] {
-    session_timer_ = 0;
+  session_timer_ = loop_.start_timer(deadline, [this] {
     session_timer_at_ = std::chrono::steady_clock::time_point::max();
     session_.tick(core::EventLoop::now());
     handle_events();

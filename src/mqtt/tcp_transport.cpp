@@ -33,8 +33,8 @@ void TcpTransport::connect(const Endpoint& endpoint) {
     if (address != endpoint.host) {
       peer_ = endpoint.host + ":" + std::to_string(endpoint.port) + " (" + address + ")";
     }
-    interest_ = core::kReadable;
-    loop_.watch(socket_.get(), interest_, [this](std::uint32_t events) { on_io(events); });
+    watch_ = loop_.start_watch(socket_.get(), core::kReadable,
+                               [this](std::uint32_t events) { on_io(events); });
     if (callbacks_.on_connected) callbacks_.on_connected();
   });
 }
@@ -43,8 +43,8 @@ void TcpTransport::send(ByteSpan bytes) {
   if (!socket_ || bytes.empty()) {
     return;
   }
-  output_.insert(output_.end(), bytes.begin(), bytes.end());
-  if (!(interest_ & core::kWritable)) {
+  output_.append(bytes);
+  if (!(watch_.interest() & core::kWritable)) {
     // Nothing was waiting: try to write now, and ask for writability only for the rest.
     if (write_pending()) {
       update_interest();
@@ -57,13 +57,9 @@ void TcpTransport::acknowledge_received() noexcept { acknowledge_received_now(so
 void TcpTransport::close() noexcept {
   ++generation_;
   connector_.cancel();
-  if (socket_) {
-    loop_.unwatch(socket_.get());
-    socket_.reset();
-  }
+  watch_.reset();
+  socket_.reset();
   output_.clear();
-  output_start_ = 0;
-  interest_ = 0;
 }
 
 void TcpTransport::on_io(std::uint32_t events) {
@@ -117,11 +113,11 @@ bool TcpTransport::read_available() {
 }
 
 bool TcpTransport::write_pending() {
-  while (output_start_ < output_.size()) {
-    const ssize_t n = ::send(socket_.get(), output_.data() + output_start_,
-                             output_.size() - output_start_, MSG_NOSIGNAL);
+  while (!output_.empty()) {
+    const ByteSpan pending = output_.readable();
+    const ssize_t n = ::send(socket_.get(), pending.data(), pending.size(), MSG_NOSIGNAL);
     if (n >= 0) {
-      output_start_ += static_cast<std::size_t>(n);
+      output_.consume(static_cast<std::size_t>(n));
       continue;
     }
     if (errno == EINTR) {
@@ -133,23 +129,11 @@ bool TcpTransport::write_pending() {
     fail({errno, std::system_category()});
     return false;
   }
-  if (output_start_ == output_.size()) {
-    output_.clear();
-    output_start_ = 0;
-  } else if (output_start_ > output_.size() / 2) {
-    output_.erase(output_.begin(),
-                  output_.begin() + static_cast<std::ptrdiff_t>(output_start_));
-    output_start_ = 0;
-  }
   return true;
 }
 
 void TcpTransport::update_interest() {
-  const std::uint32_t wanted = core::kReadable | (pending_output() > 0 ? core::kWritable : 0u);
-  if (wanted != interest_) {
-    interest_ = wanted;
-    loop_.modify(socket_.get(), interest_);
-  }
+  watch_.set_interest(core::kReadable | (pending_output() > 0 ? core::kWritable : 0u));
 }
 
 void TcpTransport::fail(std::error_code error) {

@@ -114,14 +114,9 @@ void Connector::start(const Endpoint& endpoint, Done done) {
 
 void Connector::cancel() noexcept {
   ++*generation_;
-  if (socket_) {
-    loop_.unwatch(socket_.get());
-    socket_.reset();
-  }
-  if (timer_ != 0) {
-    loop_.cancel(timer_);
-    timer_ = 0;
-  }
+  watch_.reset();
+  socket_.reset();
+  timer_.reset();
   addresses_.clear();
   next_address_ = 0;
   done_ = nullptr;
@@ -163,10 +158,10 @@ void Connector::try_next() {
       continue;
     }
     socket_ = std::move(fd);
-    loop_.watch(socket_.get(), core::kWritable, [this](std::uint32_t) { on_writable(); });
-    timer_ = loop_.add_timer(endpoint_.timeout, [this] {
-      timer_ = 0;
-      loop_.unwatch(socket_.get());
+    watch_ = loop_.start_watch(socket_.get(), core::kWritable,
+                               [this](std::uint32_t) { on_writable(); });
+    timer_ = loop_.start_timer(endpoint_.timeout, [this] {
+      watch_.reset();
       socket_.reset();
       last_error_ = make_error_code(core::Errc::connect_timeout);
       try_next();
@@ -182,9 +177,8 @@ void Connector::on_writable() {
   if (::getsockopt(socket_.get(), SOL_SOCKET, SO_ERROR, &error, &length) < 0) {
     error = errno;
   }
-  loop_.unwatch(socket_.get());
-  loop_.cancel(timer_);
-  timer_ = 0;
+  watch_.reset();
+  timer_.reset();
   core::UniqueFd fd = std::move(socket_);
   if (error != 0) {
     last_error_ = {error, std::system_category()};

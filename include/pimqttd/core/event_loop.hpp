@@ -6,10 +6,19 @@
 // signalfd. Callbacks run on the loop's thread, one at a time; a callback must not block for more
 // than a few milliseconds (slow work goes to core::Worker).
 //
-// Lifetimes: a watch refers to an fd it does not own; whoever owns the fd must unwatch() it
-// before closing it. Callbacks may add or remove watches and timers, including their own, and
-// may call stop(); a watch or timer removed from inside a callback is never called again, even
-// if its event was already collected in the same epoll_wait batch.
+// Watches and timers are owned through move-only handles (start_watch, start_timer,
+// start_periodic; the models are libgpiod 2's line_request and sdeventplus's source::Base):
+// destroying a handle, reset() or assigning another handle to it unwatches the fd or cancels the
+// timer, so an owner never cancels by hand. A watch refers to an fd it does not own: declare the
+// WatchHandle after the UniqueFd it watches (members are destroyed in reverse order), and reset()
+// it before closing the fd early.
+//
+// Lifetimes: a handle must not outlive the loop that made it (the loop does not track its
+// handles; every owner of a handle already holds the loop by reference and is destroyed before
+// it). Callbacks may add or remove watches and timers, including their own (destroying the
+// handle of the timer or watch whose callback is running is allowed), and may call stop(); a
+// watch or timer removed from inside a callback is never called again, even if its event was
+// already collected in the same epoll_wait batch.
 
 #include <chrono>
 #include <cstdint>
@@ -32,6 +41,74 @@ enum IoEvent : std::uint32_t {
   kError = 1u << 2,
 };
 
+class EventLoop;
+
+/// Owns one timer of an EventLoop: cancels it when destroyed, reset() or assigned another timer.
+/// An empty handle (default-constructed, moved from, reset) owns nothing. Move-only.
+class TimerHandle {
+ public:
+  TimerHandle() noexcept = default;
+  ~TimerHandle() { reset(); }
+  TimerHandle(TimerHandle&& other) noexcept;
+  /// Cancels the timer this handle owned, then takes over `other`'s.
+  TimerHandle& operator=(TimerHandle&& other) noexcept;
+  TimerHandle(const TimerHandle&) = delete;
+  TimerHandle& operator=(const TimerHandle&) = delete;
+
+  /// Cancels the timer (if it is still scheduled) and empties the handle.
+  void reset() noexcept;
+  /// The timer is still scheduled: false for an empty handle and, once a one-shot timer's
+  /// callback has started, false inside that callback and afterwards (a periodic timer stays
+  /// active until cancelled).
+  [[nodiscard]] bool active() const noexcept;
+  explicit operator bool() const noexcept { return active(); }
+
+ private:
+  friend class EventLoop;
+  TimerHandle(EventLoop& loop, TimerId id) noexcept : loop_(&loop), id_(id) {}
+
+  EventLoop* loop_ = nullptr;
+  TimerId id_ = 0;
+};
+
+/// Owns one fd watch of an EventLoop: unwatches the fd when destroyed, reset() or assigned
+/// another watch. It never owns the fd itself. A handle whose watch was removed behind its back
+/// (the raw unwatch(fd)) is inactive, and never touches a later watch of the same fd number.
+/// Move-only.
+class WatchHandle {
+ public:
+  WatchHandle() noexcept = default;
+  ~WatchHandle() { reset(); }
+  WatchHandle(WatchHandle&& other) noexcept;
+  /// Unwatches the fd this handle watched, then takes over `other`'s watch.
+  WatchHandle& operator=(WatchHandle&& other) noexcept;
+  WatchHandle(const WatchHandle&) = delete;
+  WatchHandle& operator=(const WatchHandle&) = delete;
+
+  /// Stops watching (if still watching) and empties the handle.
+  void reset() noexcept;
+  [[nodiscard]] bool active() const noexcept;
+  explicit operator bool() const noexcept { return active(); }
+  /// The fd watched, or -1 for an empty handle.
+  [[nodiscard]] int fd() const noexcept { return fd_; }
+
+  /// Changes the interest set (kReadable | kWritable, or 0); a syscall only when it changes, so
+  /// an owner may call it after every read and write ("writable only while output is pending").
+  /// Throws std::logic_error on an inactive handle.
+  void set_interest(std::uint32_t interest);
+  /// The current interest set; 0 when inactive.
+  [[nodiscard]] std::uint32_t interest() const noexcept;
+
+ private:
+  friend class EventLoop;
+  WatchHandle(EventLoop& loop, int fd, std::uint32_t serial) noexcept
+      : loop_(&loop), fd_(fd), serial_(serial) {}
+
+  EventLoop* loop_ = nullptr;
+  int fd_ = -1;
+  std::uint32_t serial_ = 0;
+};
+
 class EventLoop {
  public:
   using Clock = std::chrono::steady_clock;
@@ -45,7 +122,22 @@ class EventLoop {
   EventLoop& operator=(const EventLoop&) = delete;
 
   /// Starts watching fd for the readiness bits in `interest` (kReadable | kWritable, or 0 to
-  /// park it). Exactly one watch per fd; watching an fd twice throws std::logic_error.
+  /// park it) until the handle lets go. Exactly one watch per fd; watching an fd twice throws
+  /// std::logic_error.
+  [[nodiscard]] WatchHandle start_watch(int fd, std::uint32_t interest, IoCallback callback);
+  /// Runs `callback` once at `deadline` (steady clock), unless the handle lets go first.
+  [[nodiscard]] TimerHandle start_timer(Clock::time_point deadline,
+                                        TimerQueue::Callback callback);
+  /// Runs `callback` once after `delay`.
+  [[nodiscard]] TimerHandle start_timer(Clock::duration delay, TimerQueue::Callback callback);
+  /// Runs `callback` every `period`, first after one period, until the handle lets go.
+  [[nodiscard]] TimerHandle start_periodic(Clock::duration period, TimerQueue::Callback callback);
+
+  // The raw-id API below is being replaced by the handles above; its remaining users are in
+  // sensors and app. Ids and handles may be mixed: a handle's watch removed through unwatch()
+  // leaves the handle inactive.
+
+  /// As start_watch(), without a handle: the owner must unwatch() before closing the fd.
   void watch(int fd, std::uint32_t interest, IoCallback callback);
   /// Changes the interest set of a watched fd (cheap when unchanged).
   void modify(int fd, std::uint32_t interest);
@@ -61,6 +153,8 @@ class EventLoop {
   TimerId add_periodic(Clock::duration period, TimerQueue::Callback callback);
   /// Cancels a timer. Returns false if it already fired (one-shot) or was never there.
   bool cancel(TimerId id) noexcept;
+  /// The timer is still scheduled (a one-shot timer stops being scheduled as its callback starts).
+  [[nodiscard]] bool scheduled(TimerId id) const noexcept;
 
   /// Blocks `signo` in the calling thread (threads started afterwards inherit the mask; Worker
   /// threads block every signal) and delivers it to `callback` through the loop's signalfd.
@@ -89,6 +183,11 @@ class EventLoop {
   [[nodiscard]] static Clock::time_point now() noexcept { return Clock::now(); }
 
  private:
+  friend class WatchHandle;
+  friend class TimerHandle;
+  /// watch() that returns the new watch's serial number (what a WatchHandle checks).
+  std::uint32_t add_watch(int fd, std::uint32_t interest, IoCallback callback);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -33,6 +33,8 @@ class TimerQueue {
   TimerId add(Clock::time_point deadline, Clock::duration period, Callback callback);
   /// Removes a timer; false if it is not (or no longer) there. Safe from inside a callback.
   bool cancel(TimerId id) noexcept;
+  /// The timer is still there (a one-shot timer leaves as its callback starts).
+  [[nodiscard]] bool contains(TimerId id) const noexcept { return by_id_.contains(id); }
 
   /// Runs every timer due at `now` in deadline order (ties in order of addition) and re-arms the
   /// fd. Periodic timers are rescheduled from their previous deadline (no drift), skipping

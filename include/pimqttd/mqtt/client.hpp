@@ -28,7 +28,7 @@
 #include <system_error>
 #include <vector>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/mqtt/outbox.hpp"
 #include "pimqttd/mqtt/session.hpp"
 #include "pimqttd/mqtt/transport.hpp"
@@ -176,10 +176,10 @@ class Client {
   std::chrono::milliseconds retry_delay_{0};
   std::chrono::steady_clock::time_point connected_at_{};
   bool ever_connected_ = false;
-  core::TimerId session_timer_ = 0;
+  core::TimerHandle session_timer_;
   std::chrono::steady_clock::time_point session_timer_at_ = std::chrono::steady_clock::time_point::max();
-  core::TimerId retry_timer_ = 0;
-  core::TimerId stop_timer_ = 0;
+  core::TimerHandle retry_timer_;
+  core::TimerHandle stop_timer_;
   std::function<void()> stop_done_;
   StateHandler state_handler_;
   std::function<void()> progress_handler_;

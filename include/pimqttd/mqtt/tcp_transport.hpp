@@ -4,6 +4,8 @@
 #include <memory>
 #include <string>
 
+#include "pimqttd/core/buffer.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 #include "pimqttd/mqtt/transport.hpp"
 
@@ -18,7 +20,7 @@ class TcpTransport final : public Transport {
   void connect(const Endpoint& endpoint) override;
   void send(ByteSpan bytes) override;
   [[nodiscard]] std::size_t pending_output() const noexcept override {
-    return output_.size() - output_start_;
+    return output_.size();
   }
   void close() noexcept override;
   void acknowledge_received() noexcept override;
@@ -38,10 +40,9 @@ class TcpTransport final : public Transport {
   Connector connector_;
   Callbacks callbacks_;
   core::UniqueFd socket_;
+  core::WatchHandle watch_;  ///< of socket_; asks for writability only while output is pending
   std::string peer_;
-  Bytes output_;
-  std::size_t output_start_ = 0;
-  std::uint32_t interest_ = 0;
+  core::Buffer output_;
   std::vector<std::uint8_t> read_buffer_;
   /// Bumped by every close(): a callback that closed the transport stops the caller's loop.
   std::uint64_t generation_ = 0;

@@ -31,75 +31,19 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
-#include <optional>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <openssl/ssl.h>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/buffer.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/unique_fd.hpp"
+#include "pimqttd/mqtt/tls_context.hpp"
+#include "pimqttd/mqtt/tls_errors.hpp"
 #include "pimqttd/mqtt/transport.hpp"
 
 namespace pimqttd::mqtt {
-
-/// What the `tls` section of the config says. Empty strings mean "not set".
-struct TlsOptions {
-  /// PEM file with the CA certificate(s) that may sign the broker's certificate.
-  std::string ca_file{};
-  /// Directory of CA certificates in OpenSSL's hashed layout (c_rehash / openssl rehash).
-  /// With neither ca_file nor ca_path, the system trust store is used (/etc/ssl/certs on Debian;
-  /// SSL_CERT_FILE and SSL_CERT_DIR override it, as for every OpenSSL program).
-  std::string ca_path{};
-  /// Mutual TLS: the client certificate (PEM; intermediate certificates may follow it) and its
-  /// private key (PEM). Both or neither.
-  std::string cert_file{};
-  std::string key_file{};
-  /// A file whose first line is the password of an encrypted key_file.
-  std::string key_password_file{};
-  /// Turns verification off (chain and host name). For testing only: every connect logs a
-  /// warning.
-  bool insecure = false;
-  /// ALPN protocols to offer, in order of preference (e.g. {"mqtt"} for brokers on port 443).
-  std::vector<std::string> alpn{};
-  /// Oldest TLS version accepted: "1.2" (default) or "1.3".
-  std::string min_version = "1.2";
-  /// Newest TLS version offered: "1.2", "1.3", or empty for the newest OpenSSL knows (1.3).
-  std::string max_version{};
-  /// The name to verify and to send as SNI, when it differs from the host dialled (e.g. a broker
-  /// reached by IP address whose certificate names only its DNS name).
-  std::optional<std::string> server_name{};
-};
-
-/// A TLS configuration that cannot be used: a missing, unreadable or malformed file, a key that
-/// does not match its certificate, an invalid version. what() names the option and the file, e.g.
-/// "key_file '/etc/pimqttd/client.key': does not match the certificate in cert_file
-/// '/etc/pimqttd/client.crt'". The daemon reports it and exits with status 78 (EX_CONFIG).
-class TlsConfigError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
-/// One-line deleter for OpenSSL handles: std::unique_ptr<SSL, OpenSslDeleter<SSL_free>>.
-template <auto Free>
-struct OpenSslDeleter {
-  template <typename T>
-  void operator()(T* handle) const noexcept { Free(handle); }
-};
-
-/// An SSL_CTX built from TlsOptions, with every file loaded and checked. Cheap enough to build
-/// for every connection attempt (a few small files). Move-only.
-class TlsContext {
- public:
-  /// Loads and checks everything `options` names. Throws TlsConfigError.
-  explicit TlsContext(const TlsOptions& options);
-
-  [[nodiscard]] SSL_CTX* get() const noexcept { return context_.get(); }
-
- private:
-  std::unique_ptr<SSL_CTX, OpenSslDeleter<SSL_CTX_free>> context_;
-};
 
 class TlsTransport final : public Transport {
  public:
@@ -117,7 +61,7 @@ class TlsTransport final : public Transport {
   /// Ignored until the handshake has finished (on_connected).
   void send(ByteSpan bytes) override;
   [[nodiscard]] std::size_t pending_output() const noexcept override {
-    return output_.size() - output_start_;
+    return output_.size();
   }
   /// Sends close_notify if the connection is established, then closes at once.
   void close() noexcept override;
@@ -132,18 +76,6 @@ class TlsTransport final : public Transport {
   /// current or last established connection; cleared by connect().
   [[nodiscard]] const std::string& protocol_version() const noexcept { return protocol_version_; }
   [[nodiscard]] const std::string& alpn_selected() const noexcept { return alpn_selected_; }
-
-  /// The first certificate problem the verify callback saw during a handshake. Filled through
-  /// SSL ex_data; public only so that the callback (a free function) can name it.
-  struct VerifyFailure {
-    int error = 0;  ///< X509_V_OK: nothing failed
-    int depth = 0;
-    std::string subject;
-    std::string issuer;
-    std::vector<std::string> names;  ///< subject alternative names (or the CN when none)
-    std::string not_before;
-    std::string not_after;
-  };
 
  private:
   enum class Phase : std::uint8_t { idle, connecting, handshaking, open };
@@ -165,7 +97,6 @@ class TlsTransport final : public Transport {
   /// read ahead, which epoll cannot report).
   void schedule_read();
   void update_interest();
-  [[nodiscard]] std::string trust_source() const;
 
   core::EventLoop& loop_;
   Connector connector_;
@@ -175,18 +106,19 @@ class TlsTransport final : public Transport {
   Endpoint endpoint_;
   std::string verify_name_;
   core::UniqueFd socket_;
+  /// Of socket_: WANT_READ/WANT_WRITE during the handshake, then readable and, while output is
+  /// pending (or a read needs a write), writable.
+  core::WatchHandle watch_;
   std::unique_ptr<SSL, OpenSslDeleter<SSL_free>> ssl_;
   Phase phase_ = Phase::idle;
   std::string peer_;
   std::string last_failure_;
   std::string protocol_version_;
   std::string alpn_selected_;
-  VerifyFailure verify_failure_;
-  Bytes output_;
-  std::size_t output_start_ = 0;
-  std::uint32_t interest_ = 0;
+  TlsVerifyFailure verify_failure_;
+  core::Buffer output_;
   std::vector<std::uint8_t> read_buffer_;
-  core::TimerId handshake_timer_ = 0;
+  core::TimerHandle handshake_timer_;
   /// SSL_read is blocked until the socket is writable, SSL_write until it is readable (TLS may
   /// need to write to read and the other way round).
   bool read_wants_write_ = false;

@@ -20,7 +20,7 @@
 
 #include <sys/socket.h>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 #include "pimqttd/mqtt/codec.hpp"
 
@@ -111,7 +111,8 @@ class Connector {
   std::size_t next_address_ = 0;
   std::string current_address_;
   core::UniqueFd socket_;
-  core::TimerId timer_ = 0;
+  core::WatchHandle watch_;  ///< of socket_ while it connects
+  core::TimerHandle timer_;
   std::error_code last_error_;
   /// Shared with worker jobs so that a result arriving after cancel() or destruction is ignored.
   std::shared_ptr<std::uint64_t> generation_;

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -536,6 +538,165 @@ TEST(EventLoop, ExceptionFromASignalCallbackPropagates) {
     }
   }
   EXPECT_TRUE(thrown);
+}
+
+// --- handles -------------------------------------------------------------------------------------
+
+TEST(EventLoopHandles, DestroyingATimerHandleCancelsTheTimer) {
+  EventLoop loop;
+  bool fired = false;
+  bool done = false;
+  {
+    const TimerHandle timer = loop.start_timer(1ms, [&] { fired = true; });
+    EXPECT_TRUE(timer.active());
+  }
+  const TimerHandle end = loop.start_timer(10ms, [&] { done = true; });
+  ASSERT_TRUE(run_until(loop, [&] { return done; }));
+  EXPECT_FALSE(fired);
+}
+
+TEST(EventLoopHandles, OneShotTimerIsInactiveFromItsCallbackOn) {
+  EventLoop loop;
+  TimerHandle timer;
+  EXPECT_FALSE(timer.active());
+  bool active_inside = true;
+  timer = loop.start_timer(1ms, [&] { active_inside = timer.active(); });
+  EXPECT_TRUE(static_cast<bool>(timer));
+  ASSERT_TRUE(run_until(loop, [&] { return !active_inside; }));
+  EXPECT_FALSE(timer.active());
+}
+
+TEST(EventLoopHandles, MovingATimerHandleTransfersOwnership) {
+  EventLoop loop;
+  int fired = 0;
+  TimerHandle first = loop.start_timer(1ms, [&] { ++fired; });
+  TimerHandle second = std::move(first);
+  EXPECT_FALSE(first.active());  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_TRUE(second.active());
+  first.reset();  // an empty handle's reset cancels nothing
+  ASSERT_TRUE(run_until(loop, [&] { return fired == 1; }));
+}
+
+TEST(EventLoopHandles, ReassigningATimerHandleCancelsTheOldTimer) {
+  EventLoop loop;
+  std::string order;
+  TimerHandle timer = loop.start_timer(1ms, [&] { order += 'a'; });
+  timer = loop.start_timer(3ms, [&] { order += 'b'; });
+  ASSERT_TRUE(run_until(loop, [&] { return !order.empty(); }));
+  EXPECT_EQ(loop.run_once(10ms), 0U);
+  EXPECT_EQ(order, "b");
+}
+
+TEST(EventLoopHandles, PeriodicTimerHandleDestroyedInsideItsOwnCallback) {
+  EventLoop loop;
+  int fired = 0;
+  auto timer = std::make_unique<TimerHandle>();
+  *timer = loop.start_periodic(1ms, [&] {
+    ++fired;
+    EXPECT_TRUE(timer->active());
+    timer.reset();  // destroys the handle, and so cancels the timer, from inside its callback
+  });
+  ASSERT_TRUE(run_until(loop, [&] { return fired == 1; }));
+  const TimerHandle end = loop.start_timer(10ms, [] {});
+  ASSERT_TRUE(run_until(loop, [&] { return !end.active(); }));
+  EXPECT_EQ(fired, 1);
+}
+
+TEST(EventLoopHandles, OneShotTimerReassignedInsideItsOwnCallback) {
+  EventLoop loop;
+  int fired = 0;
+  TimerHandle timer;
+  std::function<void()> again = [&] {
+    if (++fired < 3) timer = loop.start_timer(1ms, again);
+  };
+  timer = loop.start_timer(1ms, again);
+  ASSERT_TRUE(run_until(loop, [&] { return fired == 3; }));
+  EXPECT_FALSE(timer.active());
+}
+
+TEST(EventLoopHandles, DestroyingAWatchHandleUnwatches) {
+  EventLoop loop;
+  SocketPair pair;
+  int called = 0;
+  {
+    const WatchHandle watch =
+        loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t) { ++called; });
+    EXPECT_TRUE(watch.active());
+    EXPECT_EQ(watch.fd(), pair.a.get());
+    EXPECT_TRUE(loop.watching(pair.a.get()));
+  }
+  EXPECT_FALSE(loop.watching(pair.a.get()));
+  send_text(pair.b.get(), "x");
+  EXPECT_EQ(loop.run_once(10ms), 0U);
+  EXPECT_EQ(called, 0);
+}
+
+TEST(EventLoopHandles, MovingAndReassigningWatchHandles) {
+  EventLoop loop;
+  SocketPair first;
+  SocketPair second;
+  std::string seen;
+  WatchHandle watch =
+      loop.start_watch(first.a.get(), kReadable, [&](std::uint32_t) { seen += 'a'; });
+  WatchHandle moved = std::move(watch);
+  EXPECT_FALSE(watch.active());  // NOLINT(bugprone-use-after-move): moved-from is empty
+  EXPECT_EQ(watch.fd(), -1);
+  EXPECT_TRUE(moved.active());
+  moved = loop.start_watch(second.a.get(), kReadable, [&](std::uint32_t) {
+    seen += 'b';
+    receive_text(second.a.get());
+  });
+  EXPECT_FALSE(loop.watching(first.a.get()));
+  send_text(first.b.get(), "x");
+  send_text(second.b.get(), "y");
+  ASSERT_TRUE(run_until(loop, [&] { return !seen.empty(); }));
+  EXPECT_EQ(loop.run_once(10ms), 0U);
+  EXPECT_EQ(seen, "b");
+}
+
+TEST(EventLoopHandles, SetInterestChangesWhatIsDelivered) {
+  EventLoop loop;
+  SocketPair pair;
+  std::uint32_t delivered = 0;
+  WatchHandle watch =
+      loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t events) { delivered = events; });
+  EXPECT_EQ(watch.interest(), kReadable);
+  EXPECT_EQ(loop.run_once(10ms), 0U);  // nothing to read, and writability was not asked for
+  watch.set_interest(kReadable | kWritable);
+  EXPECT_EQ(watch.interest(), kReadable | kWritable);
+  ASSERT_TRUE(run_until(loop, [&] { return delivered != 0; }));
+  EXPECT_EQ(delivered, kWritable);
+  watch.reset();
+  EXPECT_EQ(watch.interest(), 0U);
+  EXPECT_THROW(watch.set_interest(kReadable), std::logic_error);
+}
+
+TEST(EventLoopHandles, AStaleWatchHandleLeavesALaterWatchOfTheSameFdAlone) {
+  EventLoop loop;
+  SocketPair pair;
+  WatchHandle stale = loop.start_watch(pair.a.get(), kReadable, [](std::uint32_t) {});
+  loop.unwatch(pair.a.get());  // the raw API removes it behind the handle's back
+  EXPECT_FALSE(stale.active());
+  WatchHandle current = loop.start_watch(pair.a.get(), kReadable, [](std::uint32_t) {});
+  stale.reset();
+  EXPECT_TRUE(current.active());
+  EXPECT_TRUE(loop.watching(pair.a.get()));
+}
+
+TEST(EventLoopHandles, AWatchHandleMayBeDestroyedInsideItsOwnCallback) {
+  EventLoop loop;
+  SocketPair pair;
+  int called = 0;
+  auto watch = std::make_unique<WatchHandle>();
+  *watch = loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t) {
+    ++called;
+    watch.reset();
+  });
+  send_text(pair.b.get(), "x");
+  ASSERT_TRUE(run_until(loop, [&] { return called == 1; }));
+  EXPECT_FALSE(loop.watching(pair.a.get()));
+  EXPECT_EQ(loop.run_once(10ms), 0U);
+  EXPECT_EQ(called, 1);
 }
 
 }  // namespace
