@@ -1,7 +1,10 @@
 #include "pimqttd/app/daemon.hpp"
 
+#include <sys/signalfd.h>
+
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <random>
@@ -28,6 +31,7 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr milliseconds kStopTimeout{1500};
+constexpr milliseconds kStopDeadline{seconds{2}};
 
 std::string read_text(const std::filesystem::path& file) {
   std::ifstream in(file);
@@ -355,6 +359,42 @@ std::optional<std::string> Daemon::restore(std::string_view key) { return saver_
 
 void Daemon::persist(std::string_view key, std::string value) {
   saver_.persist(key, std::move(value));
+}
+
+// -------------------------------------------------------------------------------------------
+
+void run_daemon(Config config, DaemonOptions options) {
+  core::EventLoop loop;
+  Daemon* running = nullptr;
+  bool stopping = false;
+  // Signals first: the worker thread must inherit them blocked.
+  auto stop = [&] {
+    if (stopping || running == nullptr) return;
+    stopping = true;
+    loop.add_timer(kStopDeadline, [&] {
+      spdlog::warn("pimqttd: clean stop took too long; exiting");
+      loop.stop();
+    });
+    running->stop([&] { loop.stop(); });
+  };
+  loop.on_signal(SIGTERM, [&](const signalfd_siginfo&) { stop(); });
+  loop.on_signal(SIGINT, [&](const signalfd_siginfo&) { stop(); });
+  loop.on_signal(SIGHUP, [&](const signalfd_siginfo&) {
+    if (running != nullptr && !stopping) running->reload();
+  });
+  core::Worker worker(loop);
+  Daemon daemon(loop, worker, std::move(config), std::move(options));
+  running = &daemon;
+  daemon.start();
+  loop.run();
+  spdlog::info("pimqttd: stopped");
+}
+
+ha::Message discovery_for(Config config, DaemonOptions options) {
+  core::EventLoop loop;
+  core::Worker worker(loop);
+  const Daemon daemon(loop, worker, std::move(config), std::move(options));
+  return daemon.discovery();
 }
 
 }  // namespace pimqttd::app

@@ -138,4 +138,12 @@ class Daemon final : private sensors::SensorContext {
   bool running_ = false;
 };
 
+/// Runs a daemon for `config` until SIGTERM or SIGINT; SIGHUP reloads. A stop that is not over
+/// within 2 seconds is cut short ("clean stop took too long; exiting"). Throws what Daemon's
+/// constructor throws.
+void run_daemon(Config config, DaemonOptions options);
+
+/// The discovery message a daemon for `config` would announce; nothing is started.
+[[nodiscard]] ha::Message discovery_for(Config config, DaemonOptions options);
+
 }  // namespace pimqttd::app
