@@ -1,19 +1,14 @@
-// pimqttd: command-line parsing and exit codes only. Everything else lives in the app layer.
+// pimqttd: the command line (options, modes, what each mode prints) and the exit codes. Loading
+// the configuration, running the daemon, --once and --print-discovery live in the app layer.
 
-#include <sys/signalfd.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
-#include <map>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -21,9 +16,8 @@
 #include "pimqttd/app/config.hpp"
 #include "pimqttd/app/daemon.hpp"
 #include "pimqttd/app/logging.hpp"
+#include "pimqttd/app/once.hpp"
 #include "pimqttd/app/version.hpp"
-#include "pimqttd/core/event_loop.hpp"
-#include "pimqttd/core/worker.hpp"
 #include "pimqttd/mqtt/tls_transport.hpp"
 
 namespace {
@@ -34,8 +28,6 @@ constexpr int kExitUsage = 64;   // EX_USAGE
 constexpr int kExitConfig = 78;  // EX_CONFIG
 constexpr const char* kDefaultConfig = "/etc/pimqttd/config.json";
 constexpr const char* kDefaultStateDirectory = "/var/lib/pimqttd";
-constexpr auto kOnceDeadline = std::chrono::seconds(5);
-constexpr auto kStopDeadline = std::chrono::seconds(2);
 
 enum class Mode { run, check_config, print_config, print_discovery, once };
 
@@ -133,77 +125,17 @@ std::filesystem::path state_directory(const Args& args) {
   return kDefaultStateDirectory;
 }
 
-/// --once: every sensor's first reading of every entity, as one JSON object.
-class Collector final : public pimqttd::sensors::SensorContext {
- public:
-  Collector(pimqttd::core::EventLoop& loop, pimqttd::core::Worker& worker)
-      : loop_(loop), worker_(worker) {}
-  pimqttd::core::EventLoop& loop() override { return loop_; }
-  pimqttd::core::Worker& worker() override { return worker_; }
-  void publish(std::string_view entity_id, pimqttd::sensors::Value value) override {
-    readings_[std::string(entity_id)] = std::move(value);
+int print_once(const pimqttd::app::Config& config) {
+  const pimqttd::app::OnceResult result = pimqttd::app::read_once(config);
+  for (const std::string& id : result.outputs) {
+    std::fprintf(stderr, "pimqttd: %s is an output: --once does not drive it\n", id.c_str());
   }
-  void set_available(std::string_view entity_id, bool available) override {
-    if (!available) failed_[std::string(entity_id)] = true;
+  std::cout << result.readings.dump(2) << "\n";
+  if (result.missing > 0) {
+    std::fprintf(stderr, "pimqttd: %d entities gave no reading within %lld s\n", result.missing,
+                 static_cast<long long>(pimqttd::app::kOnceDeadline.count()));
   }
-  std::map<std::string, pimqttd::sensors::Value> readings_;
-  std::map<std::string, bool> failed_;
-
- private:
-  pimqttd::core::EventLoop& loop_;
-  pimqttd::core::Worker& worker_;
-};
-
-int run_once(const pimqttd::app::Config& config) {
-  pimqttd::core::EventLoop loop;
-  pimqttd::core::Worker worker(loop);
-  Collector collector(loop, worker);
-  auto sensors = pimqttd::app::make_sensors(config);
-  // Outputs are left alone: checking the wiring must not switch a relay.
-  std::erase_if(sensors, [](const auto& sensor) {
-    const auto& entities = sensor->entities();
-    const bool output = std::any_of(entities.begin(), entities.end(),
-                                    [](const auto& entity) { return entity.commandable; });
-    if (output) {
-      for (const auto& entity : entities) {
-        std::fprintf(stderr, "pimqttd: %s is an output: --once does not drive it\n",
-                     entity.id.c_str());
-      }
-    }
-    return output;
-  });
-  std::size_t expected = 0;
-  for (auto& sensor : sensors) {
-    expected += sensor->entities().size();
-    sensor->start(collector);
-  }
-  const auto deadline = std::chrono::steady_clock::now() + kOnceDeadline;
-  while (collector.readings_.size() + collector.failed_.size() < expected &&
-         std::chrono::steady_clock::now() < deadline) {
-    loop.run_once(std::chrono::milliseconds(50));
-  }
-  for (auto& sensor : sensors) sensor->stop();
-
-  nlohmann::json out = nlohmann::json::object();
-  int missing = 0;
-  for (const auto& sensor : sensors) {
-    for (const auto& entity : sensor->entities()) {
-      auto found = collector.readings_.find(entity.id);
-      if (found == collector.readings_.end()) {
-        out[entity.id] = nullptr;
-        ++missing;
-        continue;
-      }
-      std::visit([&](const auto& v) { out[entity.id] = v; }, found->second);
-      if (!entity.unit.empty()) out[entity.id + "_unit"] = entity.unit;
-    }
-  }
-  std::cout << out.dump(2) << "\n";
-  if (missing > 0) {
-    std::fprintf(stderr, "pimqttd: %d entities gave no reading within %lld s\n", missing,
-                 static_cast<long long>(kOnceDeadline.count()));
-  }
-  return missing == 0 ? kExitOk : kExitFailure;
+  return result.missing == 0 ? kExitOk : kExitFailure;
 }
 
 }  // namespace
@@ -244,48 +176,25 @@ int main(int argc, char** argv) {
       std::cout << pimqttd::app::to_json_text(config) << "\n";
       return kExitOk;
     case Mode::once:
-      return run_once(config);
+      return print_once(config);
     case Mode::print_discovery:
     case Mode::run:
       break;
   }
 
+  pimqttd::app::DaemonOptions options;
+  options.config_file = args.config;
+  options.load_options = load_options;
+  options.state_directory = args.mode == Mode::run ? state_directory(args) : "";
   try {
-    pimqttd::core::EventLoop loop;
-    pimqttd::app::Daemon* running = nullptr;
-    bool stopping = false;
-    // Signals first: the worker thread must inherit them blocked.
-    auto stop = [&] {
-      if (stopping || running == nullptr) return;
-      stopping = true;
-      loop.add_timer(kStopDeadline, [&] {
-        spdlog::warn("pimqttd: clean stop took too long; exiting");
-        loop.stop();
-      });
-      running->stop([&] { loop.stop(); });
-    };
-    loop.on_signal(SIGTERM, [&](const signalfd_siginfo&) { stop(); });
-    loop.on_signal(SIGINT, [&](const signalfd_siginfo&) { stop(); });
-    loop.on_signal(SIGHUP, [&](const signalfd_siginfo&) {
-      if (running != nullptr && !stopping) running->reload();
-    });
-    pimqttd::core::Worker worker(loop);
-
-    pimqttd::app::DaemonOptions options;
-    options.config_file = args.config;
-    options.load_options = load_options;
-    options.state_directory = args.mode == Mode::run ? state_directory(args) : "";
-    pimqttd::app::Daemon daemon(loop, worker, std::move(config), options);
     if (args.mode == Mode::print_discovery) {
-      const pimqttd::ha::Message message = daemon.discovery();
+      const pimqttd::ha::Message message =
+          pimqttd::app::discovery_for(std::move(config), std::move(options));
       std::cout << message.topic << "\n"
                 << nlohmann::json::parse(message.payload).dump(2) << "\n";
       return kExitOk;
     }
-    running = &daemon;
-    daemon.start();
-    loop.run();
-    spdlog::info("pimqttd: stopped");
+    pimqttd::app::run_daemon(std::move(config), std::move(options));
     return kExitOk;
   } catch (const pimqttd::mqtt::TlsConfigError& error) {
     std::fprintf(stderr, "mqtt.tls: %s\n", error.what());

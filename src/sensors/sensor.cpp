@@ -3,8 +3,11 @@
 #include <array>
 #include <charconv>
 #include <cmath>
+#include <ctime>
 #include <system_error>
 #include <type_traits>
+
+#include <fmt/format.h>
 
 namespace pimqttd::sensors {
 namespace {
@@ -49,6 +52,16 @@ std::string format_value(const Value& value) {
         }
       },
       value);
+}
+
+std::string iso8601_utc(std::int64_t unix_seconds) {
+  const auto seconds = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  if (::gmtime_r(&seconds, &tm) == nullptr || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
+    return {};
+  }
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 }  // namespace pimqttd::sensors

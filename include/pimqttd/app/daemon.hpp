@@ -1,44 +1,41 @@
 #pragma once
-// Daemon: wires the configuration, the sensors, the Home Assistant conventions and the MQTT client
-// onto one event loop.
+// Daemon: the composition root. It builds the MQTT client, the sensors and the parts below from
+// the configuration, wires them onto one event loop, and is every sensor's SensorContext:
+// - readings pass through their entity's filters (EntityFilters), then go to the StateCache,
+//   which publishes them while connected and keeps the newest for the replay after discovery;
+// - on every connect the Announcer announces (removals, discovery, `online`, availability, and a
+//   moment later the states); Home Assistant's birth message makes it announce again after a
+//   random delay;
+// - commands go through the CommandRouter to the sensor that owns the entity;
+// - what sensors persist goes to the SensorStateSaver (sensors.json in the state directory);
+// - the DiagnosticsSensor announces the daemon's own health like any sensor's entities.
 //
-// - On every (re)connect: the removal of entities announced before but no longer configured,
-//   the device-based discovery message, `online` on the status topic, every entity's
-//   availability, and (a moment later, once Home Assistant has subscribed) every current state.
-// - Home Assistant's birth message (`online` on its status topic) re-announces the same after a
-//   random delay from 0 to homeassistant.reannounce_delay_max, so that many devices do not
-//   answer at once.
-// - Readings pass through their entity's filters (entity_filters.hpp), then go out as state
-//   messages while connected; offline, only the newest value of each entity is kept and
-//   published on reconnect.
-// - stop(): `offline` on the status topic, DISCONNECT, state saved; a few seconds at most.
-// - Sensors' persisted state (pulse totals, outputs' last states) is kept in the state directory
-//   (sensors.json): written on the worker when a sensor persists, and at stop.
-// - reload(): re-reads the configuration file; an invalid one is logged and the old one keeps
-//   running. A sensor whose entry is unchanged (its filters aside) keeps running untouched: an
-//   output keeps its state, a counter its pulses; changed, added and removed entries are
-//   stopped and (re)built. Changed `mqtt`, `device` or `homeassistant` sections rebuild the
-//   connection; otherwise the device is re-announced on the same connection.
-//
-// The daemon's own health is announced as diagnostic entities: start time, reconnects, messages
-// queued and dropped, and the last connection error.
+// stop() (SIGTERM): `offline` on the status topic, DISCONNECT, sensor state saved; a few seconds
+// at most. reload() (SIGHUP): re-reads the configuration file; an invalid one is logged and the old
+// one keeps running. The ReloadPlan decides which sensors keep running (an unchanged entry, its
+// filters aside, keeps its driver: an output keeps its state, a counter its pulses) and which are
+// stopped and (re)built. Changed `mqtt`, `device` or `homeassistant` sections rebuild the
+// connection; otherwise the device is re-announced on the same connection.
 
-#include <chrono>
 #include <filesystem>
 #include <functional>
-#include <cstdint>
-#include <map>
-#include <optional>
 #include <memory>
-#include <random>
-#include <set>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <system_error>
 #include <vector>
 
+#include "pimqttd/app/announcer.hpp"
+#include "pimqttd/app/command_router.hpp"
 #include "pimqttd/app/config.hpp"
+#include "pimqttd/app/diagnostics_sensor.hpp"
 #include "pimqttd/app/entity_filters.hpp"
+#include "pimqttd/app/sensor_state_saver.hpp"
+#include "pimqttd/app/state_cache.hpp"
 #include "pimqttd/app/state_store.hpp"
 #include "pimqttd/app/systemd.hpp"
+#include "pimqttd/app/uplink.hpp"
 #include "pimqttd/ha/discovery.hpp"
 #include "pimqttd/mqtt/client.hpp"
 #include "pimqttd/sensors/sensor.hpp"
@@ -49,7 +46,7 @@ struct DaemonOptions {
   /// Re-read by reload(); empty: reload() only logs that there is nothing to reload.
   std::filesystem::path config_file;
   LoadOptions load_options;
-  /// Where announced.json is kept; empty: in memory only.
+  /// Where announced.json and sensors.json are kept; empty: in memory only.
   std::filesystem::path state_directory;
   /// Where the device tree and DMI are looked up for the device's model ("/" on a real system).
   std::filesystem::path system_root{"/"};
@@ -96,8 +93,6 @@ class Daemon final : private sensors::SensorContext {
   [[nodiscard]] const mqtt::Client& client() const noexcept { return *client_; }
 
  private:
-  class Diagnostics;
-
   // SensorContext
   core::EventLoop& loop() override { return loop_; }
   core::Worker& worker() override { return worker_; }
@@ -108,24 +103,17 @@ class Daemon final : private sensors::SensorContext {
 
   /// reload()'s work, between RELOADING=1 and READY=1.
   bool apply_reload();
+  /// A new client and topics for config_, bound to the uplink.
   void build_connection();
-  /// Keeps the sensors whose entry did not change (see reload()), stops the others, builds the
-  /// new ones; returns those, still to be started.
+  /// Applies the ReloadPlan from the running sensors to config_'s; returns the sensors built,
+  /// still to be started.
   std::vector<sensors::Sensor*> rebuild_sensors();
-  /// owners_, filters_ and the states of entities that still exist, from sensors_.
+  /// The filters, the command router and the state cache, from sensors_.
   void index_sensors();
   void start_sensors();
   void stop_sensors();
   void subscribe_all();
   void on_connection_state(mqtt::ConnectionState state, std::error_code error);
-  void announce();
-  void publish_states();
-  void schedule_reannounce();
-  void publish_message(const ha::Message& message, bool state = false);
-  /// Sensor state: persist() writes on the worker, one write at a time (changes made meanwhile
-  /// go out in the next); stop and destruction write what is left synchronously.
-  void write_sensor_state();
-  void save_sensor_state_now();
   void retire_client(std::unique_ptr<mqtt::Client> client, std::function<void()> done);
 
   core::EventLoop& loop_;
@@ -134,32 +122,28 @@ class Daemon final : private sensors::SensorContext {
   DaemonOptions options_;
   StateStore store_;
   SystemdNotifier systemd_;
-  ha::DeviceInfo device_;
   std::unique_ptr<ha::Topics> topics_;
   std::unique_ptr<mqtt::Client> client_;
+  Uplink uplink_;
+  StateCache state_cache_;
+  Announcer announcer_;
+  CommandRouter router_;
+  SensorStateSaver saver_;
+  DiagnosticsSensor diagnostics_;
   std::vector<std::unique_ptr<sensors::Sensor>> sensors_;
-  /// sensor_to_json(entry).dump() of each sensor's entry, index for index with sensors_.
+  /// sensor_key() of each sensor's entry, index for index with sensors_.
   std::vector<std::string> sensor_keys_;
   /// Every entity's filters; rebuilt with the sensors.
   EntityFilters filters_;
-  std::unique_ptr<Diagnostics> diagnostics_;
-  /// entity id -> the sensor that feeds it (for commands)
-  std::map<std::string, sensors::Sensor*, std::less<>> owners_;
-  /// entity id -> last state payload
-  std::map<std::string, std::string, std::less<>> states_;
-  std::set<std::string, std::less<>> unavailable_;
-  AnnouncedSet announced_;
-  SensorState sensor_state_;
-  std::shared_ptr<SensorStateWriter> state_writer_;
-  std::uint64_t state_sequence_ = 0;  ///< bumped by every change of sensor_state_
-  std::uint64_t state_written_ = 0;   ///< the sequence number last written
-  bool state_write_in_flight_ = false;
-  /// False once the daemon is gone: worker completions then do nothing.
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  core::TimerId reannounce_timer_ = 0;
-  core::TimerId states_timer_ = 0;
   bool running_ = false;
-  std::minstd_rand random_;
 };
+
+/// Runs a daemon for `config` until SIGTERM or SIGINT; SIGHUP reloads. A stop that is not over
+/// within 2 seconds is cut short ("clean stop took too long; exiting"). Throws what Daemon's
+/// constructor throws.
+void run_daemon(Config config, DaemonOptions options);
+
+/// The discovery message a daemon for `config` would announce; nothing is started.
+[[nodiscard]] ha::Message discovery_for(Config config, DaemonOptions options);
 
 }  // namespace pimqttd::app

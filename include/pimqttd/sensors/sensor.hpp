@@ -64,6 +64,10 @@ using Value = std::variant<double, bool, std::string>;
 /// - text as is.
 [[nodiscard]] std::string format_value(const Value& value);
 
+/// A moment (boot time and the like) as Home Assistant's timestamp:
+/// "YYYY-MM-DDTHH:MM:SS+00:00" (UTC); "" when it cannot be written so.
+[[nodiscard]] std::string iso8601_utc(std::int64_t unix_seconds);
+
 /// What a running sensor may use. Implemented by the app layer (and by tests).
 class SensorContext {
  public:

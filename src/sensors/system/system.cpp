@@ -302,16 +302,6 @@ EntityInfo system_entity_info(const SystemMetricSpec& spec) {
   return e;
 }
 
-std::string iso8601_utc(std::int64_t unix_seconds) {
-  const auto seconds = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  if (::gmtime_r(&seconds, &tm) == nullptr || tm.tm_year + 1900 > 9999 || tm.tm_year + 1900 < 0) {
-    return {};
-  }
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00", tm.tm_year + 1900, tm.tm_mon + 1,
-                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 SystemSensor::SystemSensor(SystemSensorOptions options)
     : options_(std::move(options)), files_(options_.root, options_.statvfs) {
   for (std::size_t i = 0; i < options_.metrics.size(); ++i) {

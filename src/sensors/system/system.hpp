@@ -125,8 +125,6 @@ struct SystemSensorOptions {
 /// spec's id, name and interval.
 [[nodiscard]] EntityInfo system_entity_info(const SystemMetricSpec& spec);
 
-/// Boot time and the like as Home Assistant's timestamp: "YYYY-MM-DDTHH:MM:SS+00:00" (UTC).
-[[nodiscard]] std::string iso8601_utc(std::int64_t unix_seconds);
 
 class SystemSensor final : public Sensor {
  public:

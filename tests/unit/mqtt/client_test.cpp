@@ -1,8 +1,8 @@
-// Client tests with a fake at the transport seam: the test plays both the network (the fake
-// transport's connect results, pending output, drains and losses) and the broker (it decodes what
-// the client wrote with the codec, as a server, and answers with encoded packets). The loop and
-// worker are real; timers (back-off, keep-alive) run on the real clock with small values, and the
-// test waits for them on conditions with a deadline, never with sleeps.
+// Client tests with a fake at the transport seam (support/fake_transport.hpp): the test plays both
+// the network (the fake transport's connect results, pending output, drains and losses) and the
+// broker (it decodes what the client wrote with the codec, as a server, and answers with encoded
+// packets). The loop and worker are real; timers (back-off, keep-alive) run on the real clock with
+// small values, and the test waits for them on conditions with a deadline, never with sleeps.
 // Scenarios against a real mosquitto live in tests/integration/client_test.cpp.
 
 #include "pimqttd/mqtt/client.hpp"
@@ -19,13 +19,13 @@
 #include <sstream>
 #include <string>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/fake_transport.hpp"
 #include "support/loop.hpp"
 
 #include "pimqttd/core/error.hpp"
@@ -37,6 +37,8 @@
 namespace pimqttd::mqtt {
 namespace {
 
+using test::describe;
+using test::FakeTransport;
 using test::run_for;
 using test::run_until;
 
@@ -47,135 +49,6 @@ using std::chrono::milliseconds;
 using Lines = std::vector<std::string>;
 
 constexpr auto kGenerous = 10s;  // a deadline for conditions, never a sleep
-
-std::string qos_text(QoS qos) { return std::to_string(static_cast<int>(qos)); }
-
-/// One line per packet, for readable comparisons: "PUBLISH t=p q1", "SUBSCRIBE a/#:1"...
-/// Packet ids are left out (tests that need them read them from the packet).
-std::string describe(const Packet& packet) {
-  return std::visit(
-      [](const auto& p) -> std::string {
-        using T = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, Connect>) {
-          return "CONNECT " + p.client_id;
-        } else if constexpr (std::is_same_v<T, Publish>) {
-          return "PUBLISH " + p.topic + "=" + p.payload + " q" + qos_text(p.qos) +
-                 (p.retain ? " r" : "") + (p.dup ? " dup" : "");
-        } else if constexpr (std::is_same_v<T, Subscribe>) {
-          std::string out = "SUBSCRIBE";
-          for (const auto& s : p.subscriptions) out += " " + s.filter + ":" + qos_text(s.qos);
-          return out;
-        } else if constexpr (std::is_same_v<T, Unsubscribe>) {
-          std::string out = "UNSUBSCRIBE";
-          for (const auto& f : p.filters) out += " " + f;
-          return out;
-        } else if constexpr (std::is_same_v<T, Puback>) {
-          return "PUBACK " + std::to_string(p.packet_id);
-        } else {
-          return std::string(packet_name(packet_type(Packet(p))));
-        }
-      },
-      packet);
-}
-
-/// The transport seam. The Client owns it; the test keeps a raw observer pointer to it.
-class FakeTransport final : public Transport {
- public:
-  // -- Transport -------------------------------------------------------------------------------
-  void set_callbacks(Callbacks callbacks) override { callbacks_ = std::move(callbacks); }
-  void connect(const Endpoint& endpoint) override {
-    ++connects;
-    endpoints.push_back(endpoint);
-    connected_ = false;
-    connecting = true;
-    wire.clear();
-    decoder_.reset();
-  }
-  void send(ByteSpan bytes) override {
-    if (!connected_) {
-      ++ignored_sends;
-      return;
-    }
-    if (fail_in_send) {
-      // As a socket transport does when the write fails: closed, and reported from inside send().
-      fail_in_send = false;
-      fail(std::error_code(EPIPE, std::system_category()));
-      return;
-    }
-    ++writes;
-    wire.insert(wire.end(), bytes.begin(), bytes.end());
-    decoder_.feed(bytes);
-    if (grow_pending) pending += bytes.size();
-  }
-  [[nodiscard]] std::size_t pending_output() const noexcept override { return pending; }
-  void close() noexcept override {
-    ++closes;
-    connected_ = false;
-    connecting = false;
-  }
-  void acknowledge_received() noexcept override { ++acknowledgements; }
-  [[nodiscard]] bool connected() const noexcept override { return connected_; }
-  [[nodiscard]] std::string peer() const override { return "fake-broker:1883"; }
-
-  // -- the test's side -------------------------------------------------------------------------
-  /// The pending connect succeeds.
-  void open() {
-    ASSERT_TRUE(connecting) << "open() without a connect() in progress";
-    connecting = false;
-    connected_ = true;
-    callbacks_.on_connected();
-  }
-  /// The connect attempt fails or the connection is lost.
-  void fail(std::error_code error) {
-    connected_ = false;
-    connecting = false;
-    callbacks_.on_closed(error);
-  }
-  /// The broker sends these bytes.
-  void deliver(const Bytes& bytes) { callbacks_.on_data(ByteSpan(bytes)); }
-  /// Everything pending has been written.
-  void drain() {
-    pending = 0;
-    callbacks_.on_drained();
-  }
-  /// The packets the client wrote since the last call (decoded as the broker would).
-  std::vector<Packet> take_packets() {
-    std::vector<Packet> out;
-    for (int i = 0; i < 100'000; ++i) {
-      DecodeResult result = decoder_.next();
-      if (result.status == DecodeResult::Status::need_more) {
-        break;
-      }
-      if (result.status == DecodeResult::Status::error) {
-        ADD_FAILURE() << "the client wrote a malformed packet: " << result.error.message();
-        break;
-      }
-      out.push_back(std::move(*result.packet));
-    }
-    return out;
-  }
-
-  int connects = 0;
-  int closes = 0;
-  int ignored_sends = 0;
-  /// send() calls that wrote bytes, and acknowledge_received() calls.
-  int writes = 0;
-  int acknowledgements = 0;
-  bool connecting = false;
-  std::vector<Endpoint> endpoints;
-  /// Raw bytes written on the current connection.
-  Bytes wire;
-  /// What pending_output() reports; with grow_pending, every send() adds to it.
-  std::size_t pending = 0;
-  bool grow_pending = false;
-  /// The next send() fails (on_closed from inside send()).
-  bool fail_in_send = false;
-
- private:
-  Callbacks callbacks_;
-  bool connected_ = false;
-  Decoder decoder_{DecoderOptions{Role::server}};
-};
 
 /// spdlog's default logger replaced by one that writes "level message" lines to a string.
 class LogCapture {
@@ -225,36 +98,23 @@ ClientOptions test_options() {
 class ClientTest : public testing::Test {
  protected:
   Client& make_client(ClientOptions options = test_options()) {
-    client_ = std::make_unique<Client>(loop_, worker_, std::move(options), [this] {
-      auto transport = std::make_unique<FakeTransport>();
-      fake_ = transport.get();
-      return transport;
-    });
+    client_ = std::make_unique<Client>(loop_, worker_, std::move(options),
+                                       [this, make = broker_.factory()] {
+                                         auto transport = make();
+                                         fake_ = &broker_.transport();
+                                         return transport;
+                                       });
     client_->on_state_change([this](ConnectionState state, std::error_code error) {
       states_.emplace_back(state, error);
     });
     return *client_;
   }
 
+  void settle() { broker_.settle(); }
+  std::vector<Packet> take_packets() { return broker_.take_packets(); }
   /// What the client wrote since the last call, one line per packet.
-  /// Runs what the loop has due now: the client writes its publishes at the end of the
-  /// current loop iteration, not inside publish().
-  void settle() {
-    for (int i = 0; i < 4; ++i) loop_.run_once(std::chrono::milliseconds(0));
-  }
-
-  std::vector<Packet> take_packets() {
-    settle();
-    return fake_->take_packets();
-  }
-
-  Lines sent() {
-    Lines out;
-    for (const auto& packet : take_packets()) out.push_back(describe(packet));
-    return out;
-  }
-
-  void reply(const Packet& packet) { fake_->deliver(encode(packet)); }
+  Lines sent() { return broker_.sent(); }
+  void reply(const Packet& packet) { broker_.reply(packet); }
 
   /// The pending connect succeeds; the client must write exactly one CONNECT. Returns it.
   Connect open() {
@@ -297,6 +157,7 @@ class ClientTest : public testing::Test {
 
   core::EventLoop loop_;
   core::Worker worker_{loop_};
+  test::ScriptedBroker broker_{loop_};
   FakeTransport* fake_ = nullptr;  // owned by client_
   std::unique_ptr<Client> client_;
   std::vector<std::pair<ConnectionState, std::error_code>> states_;

@@ -76,5 +76,13 @@ TEST(FormatValue, TextAsIs) {
   EXPECT_EQ(format_value(std::string("héllo 42.0")), "héllo 42.0");
 }
 
+TEST(Iso8601Utc, Formats) {
+  EXPECT_EQ(iso8601_utc(0), "1970-01-01T00:00:00+00:00");
+  EXPECT_EQ(iso8601_utc(1700000000), "2023-11-14T22:13:20+00:00");
+  EXPECT_EQ(iso8601_utc(951782400), "2000-02-29T00:00:00+00:00");
+  EXPECT_EQ(iso8601_utc(253402300799), "9999-12-31T23:59:59+00:00");
+  EXPECT_EQ(iso8601_utc(253402300800), "");
+}
+
 }  // namespace
 }  // namespace pimqttd::sensors

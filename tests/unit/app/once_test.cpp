@@ -1,0 +1,121 @@
+// --once: what read_once() collects from sensors that answer, fail, stay silent or are outputs.
+
+#include "pimqttd/app/once.hpp"
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "pimqttd/core/event_loop.hpp"
+#include "pimqttd/core/worker.hpp"
+
+namespace pimqttd::app {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+/// A sensor whose entities answer on start: a reading, a failure, or nothing.
+class ScriptedSensor final : public sensors::Sensor {
+ public:
+  struct Answer {
+    sensors::EntityInfo entity;
+    std::optional<sensors::Value> reading;  ///< none: unavailable, or silent
+    bool silent = false;
+  };
+  /// `log` (optional, outlives the sensor) gets "start <first entity>" and "stop <first entity>".
+  explicit ScriptedSensor(std::vector<Answer> answers, std::vector<std::string>* log = nullptr)
+      : answers_(std::move(answers)), log_(log) {
+    for (const Answer& answer : answers_) entities_.push_back(answer.entity);
+  }
+  const std::vector<sensors::EntityInfo>& entities() const override { return entities_; }
+  void start(sensors::SensorContext& context) override {
+    if (log_ != nullptr) log_->push_back("start " + entities_.front().id);
+    for (const Answer& answer : answers_) {
+      if (answer.reading) {
+        context.publish(answer.entity.id, *answer.reading);
+      } else if (!answer.silent) {
+        context.set_available(answer.entity.id, false);
+      }
+    }
+  }
+  void stop() override {
+    if (log_ != nullptr) log_->push_back("stop " + entities_.front().id);
+  }
+
+ private:
+  std::vector<Answer> answers_;
+  std::vector<std::string>* log_;
+  std::vector<sensors::EntityInfo> entities_;
+};
+
+sensors::EntityInfo entity(std::string id, std::string unit = "", bool commandable = false) {
+  sensors::EntityInfo info;
+  info.id = std::move(id);
+  info.unit = std::move(unit);
+  info.commandable = commandable;
+  return info;
+}
+
+class OnceTest : public testing::Test {
+ protected:
+  OnceResult read(std::chrono::milliseconds deadline = 5s) {
+    return read_once(std::move(sensors_), loop_, worker_, deadline);
+  }
+
+  core::EventLoop loop_;
+  core::Worker worker_{loop_};
+  std::vector<std::unique_ptr<sensors::Sensor>> sensors_;
+};
+
+TEST_F(OnceTest, EveryReadingWithItsUnit) {
+  sensors_.push_back(std::make_unique<ScriptedSensor>(std::vector<ScriptedSensor::Answer>{
+      {entity("cpu_temperature", "°C"), 47.5}, {entity("door"), true}}));
+  sensors_.push_back(std::make_unique<ScriptedSensor>(
+      std::vector<ScriptedSensor::Answer>{{entity("hostname"), std::string("pi")}}));
+  const OnceResult result = read();
+  EXPECT_EQ(result.readings, (json{{"cpu_temperature", 47.5},
+                                   {"cpu_temperature_unit", "°C"},
+                                   {"door", true},
+                                   {"hostname", "pi"}}));
+  EXPECT_EQ(result.missing, 0);
+  EXPECT_TRUE(result.outputs.empty());
+}
+
+TEST_F(OnceTest, AFailedEntityEndsTheWaitAndIsMissing) {
+  sensors_.push_back(std::make_unique<ScriptedSensor>(
+      std::vector<ScriptedSensor::Answer>{{entity("bme280_temperature", "°C"), std::nullopt}}));
+  const auto before = std::chrono::steady_clock::now();
+  const OnceResult result = read(10s);
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 5s) << "a failure is an answer";
+  EXPECT_EQ(result.readings, (json{{"bme280_temperature", nullptr}}));
+  EXPECT_EQ(result.missing, 1);
+}
+
+TEST_F(OnceTest, ASilentEntityIsMissingAtTheDeadline) {
+  sensors_.push_back(std::make_unique<ScriptedSensor>(std::vector<ScriptedSensor::Answer>{
+      {entity("a"), 1.0}, {entity("silent"), std::nullopt, true}}));
+  const OnceResult result = read(30ms);
+  EXPECT_EQ(result.readings, (json{{"a", 1.0}, {"silent", nullptr}}));
+  EXPECT_EQ(result.missing, 1);
+}
+
+TEST_F(OnceTest, OutputsAreNeitherStartedNorRead) {
+  std::vector<std::string> log;
+  sensors_.push_back(std::make_unique<ScriptedSensor>(
+      std::vector<ScriptedSensor::Answer>{{entity("relay", "", true), true}}, &log));
+  sensors_.push_back(std::make_unique<ScriptedSensor>(
+      std::vector<ScriptedSensor::Answer>{{entity("meter"), 3.0}}, &log));
+  const OnceResult result = read();
+  EXPECT_EQ(result.outputs, std::vector<std::string>{"relay"});
+  EXPECT_EQ(result.readings, (json{{"meter", 3.0}}));
+  EXPECT_EQ(log, (std::vector<std::string>{"start meter", "stop meter"}));
+}
+
+}  // namespace
+}  // namespace pimqttd::app
