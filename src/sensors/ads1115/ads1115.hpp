@@ -60,6 +60,7 @@ struct Ads1115Channel {
   Ads1115Input input = Ads1115Input::a0;
   double full_scale = 4.096;  ///< V, one of Ads1115::kFullScales
   double multiplier = 1.0;
+  friend bool operator==(const Ads1115Channel&, const Ads1115Channel&) = default;
 };
 
 class Ads1115 final : public Device {

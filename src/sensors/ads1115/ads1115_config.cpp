@@ -30,8 +30,8 @@ constexpr std::array<Ads1115Input, 8> kInputs{Ads1115Input::a0,    Ads1115Input:
 
 bool has_alnum(std::string_view text) { return !slugify(text).empty(); }
 
-Ads1115ChannelConfig read_channel(ObjectReader& reader) {
-  Ads1115ChannelConfig channel;
+Ads1115ChannelSettings read_channel(ObjectReader& reader) {
+  Ads1115ChannelSettings channel;
   channel.name =
       reader
           .string("name",
@@ -39,18 +39,18 @@ Ads1115ChannelConfig read_channel(ObjectReader& reader) {
                                       "a name of 1 to 64 bytes with an ASCII letter or digit"),
                   Presence::required)
           .value_or("");
-  channel.slug = slugify(channel.name);
+  channel.channel.key = slugify(channel.name);
   if (const auto input = reader.choice("input", input_names(), Presence::required)) {
     channel.input = input_names()[*input];
-    channel.mux = kInputs[*input];
+    channel.channel.input = kInputs[*input];
   }
-  channel.gain =
+  channel.channel.full_scale =
       reader
           .number("gain",
                   {[](double gain) { return Ads1115::pga_code(gain).has_value(); },
                    "one of 6.144, 4.096, 2.048, 1.024, 0.512, 0.256 (the full-scale range in V)"})
-          .value_or(4.096);
-  channel.multiplier =
+          .value_or(channel.channel.full_scale);
+  channel.channel.multiplier =
       reader
           .number("multiplier", {[](double m) { return m > 0 && m <= 1e6; },
                                  "a number greater than 0 and at most 1000000"})
@@ -60,7 +60,7 @@ Ads1115ChannelConfig read_channel(ObjectReader& reader) {
 
 std::shared_ptr<const SensorSettings> parse_ads1115(ObjectReader& reader,
                                                     const SensorParseContext& context) {
-  auto settings = std::make_shared<Ads1115Config>();
+  auto settings = std::make_shared<Ads1115Settings>();
   settings->location = read_i2c_location(reader, I2cAddresses{{0x48, 0x49, 0x4A, 0x4B}});
   const Json* list = reader.find("channels", Presence::required);
   if (list == nullptr) return settings;
@@ -78,36 +78,36 @@ std::shared_ptr<const SensorSettings> parse_ads1115(ObjectReader& reader,
     const Location item = where.element(i);
     ObjectReader channel_reader((*list)[i], item, reader.diagnostics());
     if (!channel_reader.ok()) continue;
-    Ads1115ChannelConfig channel = read_channel(channel_reader);
+    Ads1115ChannelSettings channel = read_channel(channel_reader);
     channel_reader.finish();
     const auto clash = std::find_if(
         settings->channels.begin(), settings->channels.end(), [&](const auto& earlier) {
-          return !channel.slug.empty() && earlier.slug == channel.slug;
+          return !channel.channel.key.empty() && earlier.channel.key == channel.channel.key;
         });
     if (clash != settings->channels.end()) {
       reader.diagnostics().error(
           item, fmt::format("entity id \"{}_{}\" is already used by channels[{}]",
-                            context.sensor.id, channel.slug, clash - settings->channels.begin()));
+                            context.sensor.id, channel.channel.key, clash - settings->channels.begin()));
     }
     settings->channels.push_back(std::move(channel));
   }
   return settings;
 }
 
-Quantity channel_quantity(const Ads1115ChannelConfig& channel) {
-  return {channel.slug, channel.name, "voltage", "measurement", "V", 3};
+Quantity channel_quantity(const Ads1115ChannelSettings& channel) {
+  return {channel.channel.key, channel.name, "voltage", "measurement", "V", 3};
 }
 
 std::unique_ptr<Sensor> make_ads1115(const SensorConfig& config) {
-  const Ads1115Config& settings = config.settings_of<Ads1115Config>();
+  const Ads1115Settings& settings = config.settings_of<Ads1115Settings>();
   const PolledOptions options = polled_options(config);
   std::vector<PolledSensor::Entity> entities;
   std::vector<Ads1115Channel> channels;
-  for (const Ads1115ChannelConfig& channel : settings.channels) {
-    entities.push_back({channel.slug, quantity_entity(config.id, config.name,
+  for (const Ads1115ChannelSettings& channel : settings.channels) {
+    entities.push_back({channel.channel.key, quantity_entity(config.id, config.name,
                                                                channel_quantity(channel),
                                                                options.interval)});
-    channels.push_back({channel.slug, channel.mux, channel.gain, channel.multiplier});
+    channels.push_back(channel.channel);
   }
   const I2cLocation& location = settings.location;
   return std::make_unique<PolledSensor>(
@@ -118,24 +118,24 @@ std::unique_ptr<Sensor> make_ads1115(const SensorConfig& config) {
 
 }  // namespace
 
-std::vector<EntityConfig> Ads1115Config::entities(const SensorConfig& sensor) const {
+std::vector<EntityConfig> Ads1115Settings::entities(const SensorConfig& sensor) const {
   std::vector<Quantity> quantities;
   quantities.reserve(channels.size());
-  for (const Ads1115ChannelConfig& channel : channels) {
+  for (const Ads1115ChannelSettings& channel : channels) {
     quantities.push_back(channel_quantity(channel));
   }
   return quantity_entities(sensor, quantities);
 }
 
-void Ads1115Config::to_json(Json& object) const {
+void Ads1115Settings::to_json(Json& object) const {
   i2c_location_to_json(location, object);
   Json list = Json::array();
-  for (const Ads1115ChannelConfig& channel : channels) {
+  for (const Ads1115ChannelSettings& channel : channels) {
     Json item = Json::object();
     item["name"] = channel.name;
     item["input"] = channel.input;
-    item["gain"] = channel.gain;
-    item["multiplier"] = channel.multiplier;
+    item["gain"] = channel.channel.full_scale;
+    item["multiplier"] = channel.channel.multiplier;
     list.push_back(std::move(item));
   }
   object["channels"] = std::move(list);

@@ -29,20 +29,19 @@
 
 namespace pimqttd::sensors {
 
-struct Ads1115ChannelConfig {
+/// One item of `channels`: its name and input as written, and the driver's own channel (its key
+/// is the name made an id, the entity id's suffix; its full scale is the `gain` key).
+struct Ads1115ChannelSettings {
   std::string name;
-  std::string slug;   ///< the name made an id: the entity id's suffix
   std::string input;  ///< as written: "A0", "A0-A1"...
-  Ads1115Input mux = Ads1115Input::a0;
-  double gain = 4.096;
-  double multiplier = 1.0;
-  friend bool operator==(const Ads1115ChannelConfig&, const Ads1115ChannelConfig&) = default;
+  Ads1115Channel channel;
+  friend bool operator==(const Ads1115ChannelSettings&, const Ads1115ChannelSettings&) = default;
 };
 
-class Ads1115Config final : public SensorSettings {
+class Ads1115Settings final : public SensorSettings {
  public:
   I2cLocation location;
-  std::vector<Ads1115ChannelConfig> channels;
+  std::vector<Ads1115ChannelSettings> channels;
 
   [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
   void to_json(Json& object) const override;

@@ -17,7 +17,7 @@ const std::vector<std::string>& resolution_names() {
 
 }  // namespace
 
-void Bh1750SensorConfig::to_json(Json& object) const {
+void Bh1750Settings::to_json(Json& object) const {
   I2cSensorSettings::to_json(object);
   object["resolution"] = resolution_names().at(static_cast<std::size_t>(resolution_));
 }
@@ -36,11 +36,11 @@ SensorType bh1750_sensor_type() {
   type.parse = [](ObjectReader& reader, const SensorParseContext& /*context*/) {
     const I2cLocation location = read_i2c_location(reader, bh1750_addresses());
     const std::size_t resolution = reader.choice("resolution", resolution_names()).value_or(0);
-    return std::make_shared<Bh1750SensorConfig>(location,
+    return std::make_shared<Bh1750Settings>(location,
                                                 static_cast<Bh1750Resolution>(resolution));
   };
   type.make = [](const SensorConfig& config) -> std::unique_ptr<Sensor> {
-    const Bh1750SensorConfig& settings = config.settings_of<Bh1750SensorConfig>();
+    const Bh1750Settings& settings = config.settings_of<Bh1750Settings>();
     auto device =
         std::make_unique<Bh1750>(open_i2c_bus(settings.location().bus),
                                           settings.location().address, settings.resolution());

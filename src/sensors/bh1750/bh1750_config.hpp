@@ -15,9 +15,9 @@
 
 namespace pimqttd::sensors {
 
-class Bh1750SensorConfig final : public I2cSensorSettings {
+class Bh1750Settings final : public I2cSensorSettings {
  public:
-  Bh1750SensorConfig(I2cLocation location, Bh1750Resolution resolution)
+  Bh1750Settings(I2cLocation location, Bh1750Resolution resolution)
       : I2cSensorSettings(location, Bh1750::kQuantities), resolution_(resolution) {}
 
   [[nodiscard]] Bh1750Resolution resolution() const noexcept { return resolution_; }

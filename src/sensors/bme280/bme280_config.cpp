@@ -8,10 +8,10 @@
 namespace pimqttd::sensors {
 namespace {
 
-/// One oversampling key: absent (1), or 1, 2, 4, 8 or 16.
-int read_oversampling(ObjectReader& reader, std::string_view key) {
+/// One oversampling key: absent (`otherwise`), or 1, 2, 4, 8 or 16.
+int read_oversampling(ObjectReader& reader, std::string_view key, int otherwise) {
   const Json* value = reader.find(key);
-  if (value == nullptr) return 1;
+  if (value == nullptr) return otherwise;
   constexpr std::array<std::int64_t, 5> kAllowed{1, 2, 4, 8, 16};
   if (value->is_number_integer()) {
     const auto number = value->get<std::int64_t>();
@@ -32,19 +32,25 @@ SensorType make_type(Bme280Chip chip) {
   type.min_interval = std::chrono::seconds{1};
   type.parse = [chip, bme280](ObjectReader& reader, const SensorParseContext& /*context*/) {
     const I2cLocation location = read_i2c_location(reader, bme280_addresses());
-    Bme280Oversampling oversampling;
+    Bme280Options options;
+    options.chip = chip;
     reader.object("oversampling", [&](ObjectReader& r) {
-      oversampling.temperature = read_oversampling(r, "temperature");
-      oversampling.pressure = read_oversampling(r, "pressure");
-      if (bme280) oversampling.humidity = read_oversampling(r, "humidity");
+      options.temperature_oversampling =
+          read_oversampling(r, "temperature", options.temperature_oversampling);
+      options.pressure_oversampling =
+          read_oversampling(r, "pressure", options.pressure_oversampling);
+      if (bme280) {
+        options.humidity_oversampling =
+            read_oversampling(r, "humidity", options.humidity_oversampling);
+      }
     });
-    return std::make_shared<Bme280SensorConfig>(chip, location, oversampling);
+    return std::make_shared<Bme280Settings>(location, options);
   };
   type.make = [](const SensorConfig& config) -> std::unique_ptr<Sensor> {
-    const Bme280SensorConfig& settings = config.settings_of<Bme280SensorConfig>();
+    const Bme280Settings& settings = config.settings_of<Bme280Settings>();
     auto device =
         std::make_unique<Bme280>(open_i2c_bus(settings.location().bus),
-                                          settings.location().address, settings.driver_options());
+                                          settings.location().address, settings.options());
     return make_polled_sensor(polled_options(config), config.name, settings.quantities(),
                                        std::move(device));
   };
@@ -53,21 +59,14 @@ SensorType make_type(Bme280Chip chip) {
 
 }  // namespace
 
-Bme280Options Bme280SensorConfig::driver_options() const noexcept {
-  Bme280Options options;
-  options.chip = chip_;
-  options.temperature_oversampling = oversampling_.temperature;
-  options.pressure_oversampling = oversampling_.pressure;
-  options.humidity_oversampling = oversampling_.humidity;
-  return options;
-}
-
-void Bme280SensorConfig::to_json(Json& object) const {
+void Bme280Settings::to_json(Json& object) const {
   I2cSensorSettings::to_json(object);
   Json oversampling = Json::object();
-  oversampling["temperature"] = oversampling_.temperature;
-  oversampling["pressure"] = oversampling_.pressure;
-  if (chip_ == Bme280Chip::bme280) oversampling["humidity"] = oversampling_.humidity;
+  oversampling["temperature"] = options_.temperature_oversampling;
+  oversampling["pressure"] = options_.pressure_oversampling;
+  if (options_.chip == Bme280Chip::bme280) {
+    oversampling["humidity"] = options_.humidity_oversampling;
+  }
   object["oversampling"] = std::move(oversampling);
 }
 

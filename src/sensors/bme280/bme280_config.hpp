@@ -21,30 +21,18 @@
 
 namespace pimqttd::sensors {
 
-struct Bme280Oversampling {
-  int temperature = 1;
-  int pressure = 1;
-  int humidity = 1;  ///< bme280 only
-  friend bool operator==(const Bme280Oversampling&, const Bme280Oversampling&) = default;
-};
-
-class Bme280SensorConfig final : public I2cSensorSettings {
+/// The location and the driver's own options (the chip and its oversampling).
+class Bme280Settings final : public I2cSensorSettings {
  public:
-  Bme280SensorConfig(Bme280Chip chip, I2cLocation location,
-                     Bme280Oversampling oversampling)
-      : I2cSensorSettings(location, Bme280::quantities(chip)),
-        chip_(chip),
-        oversampling_(oversampling) {}
+  Bme280Settings(I2cLocation location, Bme280Options options)
+      : I2cSensorSettings(location, Bme280::quantities(options.chip)), options_(options) {}
 
-  [[nodiscard]] Bme280Chip chip() const noexcept { return chip_; }
-  [[nodiscard]] const Bme280Oversampling& oversampling() const noexcept { return oversampling_; }
-  /// The driver's options for these settings.
-  [[nodiscard]] Bme280Options driver_options() const noexcept;
+  [[nodiscard]] Bme280Chip chip() const noexcept { return options_.chip; }
+  [[nodiscard]] const Bme280Options& options() const noexcept { return options_; }
   void to_json(Json& object) const override;
 
  private:
-  Bme280Chip chip_;
-  Bme280Oversampling oversampling_;
+  Bme280Options options_;
 };
 
 /// The addresses the chips' SDO pin selects: 0x76 (SDO to GND, the default), 0x77.

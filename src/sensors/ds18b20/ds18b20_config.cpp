@@ -26,35 +26,29 @@ StringRule address_rule() {
 
 std::shared_ptr<const SensorSettings> parse_ds18b20(ObjectReader& reader,
                                                     const SensorParseContext& context) {
-  auto settings = std::make_shared<Ds18b20SensorConfig>();
-  settings->address =
+  auto settings = std::make_shared<Ds18b20Settings>();
+  settings->options.address =
       lowercase(reader.string("address", address_rule(), Presence::required).value_or(""));
   StringRule root_rule;
   root_rule.max_length = 4096;
-  if (auto root = reader.string("root", root_rule)) settings->root = context.resolve(*root);
+  if (auto root = reader.string("root", root_rule)) settings->options.root = context.resolve(*root);
   return settings;
 }
 
 std::unique_ptr<Sensor> make_ds18b20_sensor(const SensorConfig& config) {
-  const Ds18b20SensorConfig& settings = config.settings_of<Ds18b20SensorConfig>();
-  Ds18b20Options options;
-  options.id = config.id;
-  options.name = config.name;
-  options.address = settings.address;
-  options.root = settings.root;
-  options.interval = config.interval.value_or(std::chrono::seconds{60});
-  return std::make_unique<Ds18b20Sensor>(std::move(options));
+  return std::make_unique<Ds18b20Sensor>(
+      options_for(config.settings_of<Ds18b20Settings>().options, config));
 }
 
 }  // namespace
 
-std::vector<EntityConfig> Ds18b20SensorConfig::entities(const SensorConfig& sensor) const {
+std::vector<EntityConfig> Ds18b20Settings::entities(const SensorConfig& sensor) const {
   return {EntityConfig{sensor.id, sensor.name}};
 }
 
-void Ds18b20SensorConfig::to_json(Json& object) const {
-  object["address"] = address;
-  object["root"] = root.string();
+void Ds18b20Settings::to_json(Json& object) const {
+  object["address"] = options.address;
+  object["root"] = options.root.string();
 }
 
 SensorType ds18b20_sensor_type() {

@@ -19,20 +19,20 @@
 #include <vector>
 
 #include "pimqttd/sensors/sensor_config.hpp"
+#include "sensors/ds18b20/ds18b20.hpp"
 
 namespace pimqttd::sensors {
 
-class Ds18b20SensorConfig final : public SensorSettings {
+/// The driver's own options (address and root as read; id, name and interval from the entry).
+class Ds18b20Settings final : public SensorSettings {
  public:
-  /// "28-0316a2794aff", lower case.
-  std::string address;
-  /// The directory that holds sys/; "/" on a real system.
-  std::filesystem::path root{"/"};
+  Ds18b20Options options;
 
   [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
   void to_json(Json& object) const override;
   [[nodiscard]] std::vector<SensorResource> resources() const override {
-    return {{"w1 " + root.string() + " " + address, "address", "1-Wire device " + address}};
+    return {{"w1 " + options.root.string() + " " + options.address, "address",
+             "1-Wire device " + options.address}};
   }
 };
 

@@ -42,11 +42,11 @@ std::shared_ptr<const SensorSettings> parse_ina219(ObjectReader& reader,
                                "across {} Ω)",
                                limit, shunt)})
           .value_or(limit);
-  return std::make_shared<Ina219Config>(location, shunt, max_current);
+  return std::make_shared<Ina219Settings>(location, shunt, max_current);
 }
 
 std::unique_ptr<Sensor> make_ina219(const SensorConfig& config) {
-  const Ina219Config& settings = config.settings_of<Ina219Config>();
+  const Ina219Settings& settings = config.settings_of<Ina219Settings>();
   const I2cLocation& location = settings.location();
   return make_polled_sensor(
       polled_options(config), config.name, kIna219Quantities,
@@ -56,12 +56,12 @@ std::unique_ptr<Sensor> make_ina219(const SensorConfig& config) {
 
 }  // namespace
 
-Ina219Config::Ina219Config(I2cLocation location, double shunt_ohms, double max_current)
+Ina219Settings::Ina219Settings(I2cLocation location, double shunt_ohms, double max_current)
     : I2cSensorSettings(location, kIna219Quantities),
       shunt_ohms_(shunt_ohms),
       max_current_(max_current) {}
 
-void Ina219Config::to_json(Json& object) const {
+void Ina219Settings::to_json(Json& object) const {
   I2cSensorSettings::to_json(object);
   object["shunt_ohms"] = shunt_ohms_;
   object["max_current"] = max_current_;

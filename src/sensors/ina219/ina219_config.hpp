@@ -19,9 +19,9 @@
 
 namespace pimqttd::sensors {
 
-class Ina219Config final : public I2cSensorSettings {
+class Ina219Settings final : public I2cSensorSettings {
  public:
-  Ina219Config(I2cLocation location, double shunt_ohms, double max_current);
+  Ina219Settings(I2cLocation location, double shunt_ohms, double max_current);
 
   [[nodiscard]] double shunt_ohms() const noexcept { return shunt_ohms_; }
   [[nodiscard]] double max_current() const noexcept { return max_current_; }

@@ -85,7 +85,7 @@ void check_unique(ObjectReader* reader, std::string_view key, const std::vector<
 
 std::shared_ptr<const SensorSettings> parse_system(ObjectReader& reader,
                                                    const SensorParseContext& context) {
-  auto settings = std::make_shared<SystemSensorConfig>();
+  auto settings = std::make_shared<SystemSettings>();
   StringRule root_rule;
   root_rule.max_length = 4096;
   if (auto root = reader.string("root", root_rule)) settings->root = context.resolve(*root);
@@ -159,7 +159,7 @@ std::string mount_slug(const std::filesystem::path& mount) {
   return text == "/" ? std::string("root") : slugify(text);
 }
 
-std::vector<SystemEntity> SystemSensorConfig::system_entities(const SensorConfig& sensor) const {
+std::vector<SystemEntity> SystemSettings::system_entities(const SensorConfig& sensor) const {
   std::vector<SystemEntity> out;
   const auto add = [&](const SystemMetric& metric, SystemMetricKind kind, const std::string& suffix,
                        std::string name, std::string subject = {}) {
@@ -212,13 +212,13 @@ std::vector<SystemEntity> SystemSensorConfig::system_entities(const SensorConfig
   return out;
 }
 
-std::vector<EntityConfig> SystemSensorConfig::entities(const SensorConfig& sensor) const {
+std::vector<EntityConfig> SystemSettings::entities(const SensorConfig& sensor) const {
   std::vector<EntityConfig> out;
   for (auto& entity : system_entities(sensor)) out.push_back(std::move(entity.entity));
   return out;
 }
 
-void SystemSensorConfig::to_json(Json& object) const {
+void SystemSettings::to_json(Json& object) const {
   object["root"] = root.string();
   Json metrics = Json::object();
   metrics["cpu_temperature"] = metric_json(cpu_temperature);
@@ -241,7 +241,7 @@ void SystemSensorConfig::to_json(Json& object) const {
 
 namespace {
 std::unique_ptr<Sensor> make_system_sensor(const SensorConfig& config) {
-  const SystemSensorConfig& settings = config.settings_of<SystemSensorConfig>();
+  const SystemSettings& settings = config.settings_of<SystemSettings>();
   SystemSensorOptions options;
   options.id = config.id;
   options.root = settings.root;

@@ -58,7 +58,7 @@ struct SystemEntity {
   std::chrono::milliseconds interval;
 };
 
-class SystemSensorConfig final : public SensorSettings {
+class SystemSettings final : public SensorSettings {
  public:
   struct CpuTemperature : SystemMetric {
     /// /sys/class/thermal/thermal_zone<zone>/temp

@@ -22,7 +22,7 @@ using sensors::SensorParseContext;
 using sensors::SensorSettings;
 using sensors::SensorType;
 using sensors::system_sensor_type;
-using sensors::SystemSensorConfig;
+using sensors::SystemSettings;
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -856,7 +856,7 @@ TEST(ConfigFiles, ExamplesParse) {
   // sensors it adds) it is the minimal one.
   Json a = Json::parse(to_json_text(full));
   Json b = Json::parse(to_json_text(minimal));
-  const auto* metrics = full.sensors.at(0).settings_as<SystemSensorConfig>();
+  const auto* metrics = full.sensors.at(0).settings_as<SystemSettings>();
   ASSERT_NE(metrics, nullptr);
   EXPECT_EQ(metrics->cpu_usage.interval, seconds{10});
   EXPECT_EQ(metrics->network.interfaces, (std::vector<std::string>{"eth0", "wlan0"}));
@@ -916,7 +916,7 @@ TEST(ConfigSensorTypes, RegisteredTypeIsParsedWithItsOwnKeys) {
   EXPECT_EQ(sensor.interval, std::nullopt);
   ASSERT_NE(sensor.settings_as<ProbeSettings>(), nullptr);
   EXPECT_EQ(sensor.settings_as<ProbeSettings>()->pin, 17);
-  EXPECT_EQ(sensor.settings_as<SystemSensorConfig>(), nullptr);
+  EXPECT_EQ(sensor.settings_as<SystemSettings>(), nullptr);
   EXPECT_EQ(sensor.entities, (std::vector<EntityConfig>{{"front_door", "Front door"}}));
   EXPECT_NE(to_json_text(config).find("\"pin\": 17"), std::string::npos);
 

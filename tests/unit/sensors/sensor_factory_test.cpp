@@ -87,7 +87,7 @@ TEST_F(SensorFactoryTest, SystemSensorFromItsConfig) {
 
   const auto& entities = sensor->entities();
   // The metric, subject, name and interval each entity got.
-  const auto* settings = config.settings_as<SystemSensorConfig>();
+  const auto* settings = config.settings_as<SystemSettings>();
   ASSERT_NE(settings, nullptr);
   const auto system_entities = settings->system_entities(config);
   ASSERT_EQ(system_entities.size(), entities.size());

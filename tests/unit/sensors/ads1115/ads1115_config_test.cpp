@@ -23,7 +23,7 @@ std::string with_channels(const std::string& channels) {
   return R"({"type": "ads1115", "name": "Power", "channels": [)" + channels + "]}";
 }
 
-TEST(Ads1115Config, EveryKey) {
+TEST(Ads1115Settings, EveryKey) {
   const SensorConfig sensor = parse_sensor_entry(R"({
     "type": "ads1115", "name": "Power", "bus": 0, "address": "0x4B", "interval": "10s",
     "channels": [
@@ -32,21 +32,21 @@ TEST(Ads1115Config, EveryKey) {
       {"name": "Reference", "input": "A1"}]})");
   EXPECT_EQ(sensor.id, "power");
   EXPECT_EQ(sensor.interval, seconds{10});
-  const auto* settings = sensor.settings_as<Ads1115Config>();
+  const auto* settings = sensor.settings_as<Ads1115Settings>();
   ASSERT_NE(settings, nullptr);
   EXPECT_EQ(settings->location, (I2cLocation{0, 0x4B}));
   EXPECT_EQ(settings->channels,
-            (std::vector<Ads1115ChannelConfig>{
-                {"Battery", "battery", "A0", Ads1115Input::a0, 6.144, 11.0},
-                {"Shunt current", "shunt_current", "A2-A3", Ads1115Input::a2_a3, 0.256, 0.5},
-                {"Reference", "reference", "A1", Ads1115Input::a1, 4.096, 1.0}}));
+            (std::vector<Ads1115ChannelSettings>{
+                {"Battery", "A0", {"battery", Ads1115Input::a0, 6.144, 11.0}},
+                {"Shunt current", "A2-A3", {"shunt_current", Ads1115Input::a2_a3, 0.256, 0.5}},
+                {"Reference", "A1", {"reference", Ads1115Input::a1, 4.096, 1.0}}}));
   EXPECT_EQ(sensor.entities, (std::vector<EntityConfig>{{"power_battery", "Power Battery"},
                                                         {"power_shunt_current",
                                                          "Power Shunt current"},
                                                         {"power_reference", "Power Reference"}}));
 }
 
-TEST(Ads1115Config, DefaultsAndEveryInput) {
+TEST(Ads1115Settings, DefaultsAndEveryInput) {
   const SensorConfig sensor = parse_sensor_entry(R"({"type": "ads1115", "channels": [
       {"name": "a", "input": "A0"}, {"name": "b", "input": "A1"}, {"name": "c", "input": "A2"},
       {"name": "d", "input": "A3"}, {"name": "e", "input": "A0-A1"},
@@ -55,7 +55,7 @@ TEST(Ads1115Config, DefaultsAndEveryInput) {
   EXPECT_EQ(sensor.name, "ADS1115");
   EXPECT_EQ(sensor.id, "ads1115");
   EXPECT_EQ(sensor.interval, seconds{60});
-  const auto* settings = sensor.settings_as<Ads1115Config>();
+  const auto* settings = sensor.settings_as<Ads1115Settings>();
   ASSERT_NE(settings, nullptr);
   EXPECT_EQ(settings->location, (I2cLocation{1, 0x48}));
   const std::vector<Ads1115Input> inputs{Ads1115Input::a0,    Ads1115Input::a1,
@@ -64,23 +64,23 @@ TEST(Ads1115Config, DefaultsAndEveryInput) {
                                          Ads1115Input::a1_a3, Ads1115Input::a2_a3};
   ASSERT_EQ(settings->channels.size(), inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    EXPECT_EQ(settings->channels[i].mux, inputs[i]) << i;
-    EXPECT_EQ(settings->channels[i].gain, 4.096);
-    EXPECT_EQ(settings->channels[i].multiplier, 1.0);
+    EXPECT_EQ(settings->channels[i].channel.input, inputs[i]) << i;
+    EXPECT_EQ(settings->channels[i].channel.full_scale, 4.096);
+    EXPECT_EQ(settings->channels[i].channel.multiplier, 1.0);
   }
   EXPECT_EQ(sensor.entities.front(), (EntityConfig{"ads1115_a", "ADS1115 a"}));
 }
 
-TEST(Ads1115Config, EveryGain) {
+TEST(Ads1115Settings, EveryGain) {
   for (const std::string gain : {"6.144", "4.096", "2.048", "1.024", "0.512", "0.256"}) {
     const SensorConfig sensor =
         parse_sensor_entry(with_channels(R"({"name": "x", "input": "A0", "gain": )" + gain + "}"));
-    ASSERT_NE(sensor.settings_as<Ads1115Config>(), nullptr);
-    EXPECT_EQ(sensor.settings_as<Ads1115Config>()->channels.at(0).gain, std::stod(gain));
+    ASSERT_NE(sensor.settings_as<Ads1115Settings>(), nullptr);
+    EXPECT_EQ(sensor.settings_as<Ads1115Settings>()->channels.at(0).channel.full_scale, std::stod(gain));
   }
 }
 
-TEST(Ads1115Config, ChannelErrors) {
+TEST(Ads1115Settings, ChannelErrors) {
   EXPECT_EQ(sensor_entry_errors(R"({"type": "ads1115"})"),
             (Errors{"sensors[0].channels: required key missing"}));
   EXPECT_EQ(sensor_entry_errors(R"({"type": "ads1115", "channels": {"name": "x"}})"),
@@ -110,7 +110,7 @@ TEST(Ads1115Config, ChannelErrors) {
                     "mean \"A0-A1\"?"}));
 }
 
-TEST(Ads1115Config, GainMultiplierAndNameErrors) {
+TEST(Ads1115Settings, GainMultiplierAndNameErrors) {
   EXPECT_EQ(sensor_entry_errors(with_channels(R"({"name": "x", "input": "A0", "gain": 5})")),
             (Errors{"sensors[0].channels[0].gain: expected one of 6.144, 4.096, 2.048, 1.024, "
                     "0.512, 0.256 (the full-scale range in V), found number 5"}));
@@ -134,7 +134,7 @@ TEST(Ads1115Config, GainMultiplierAndNameErrors) {
             1u);
 }
 
-TEST(Ads1115Config, ChannelsWhoseIdsClash) {
+TEST(Ads1115Settings, ChannelsWhoseIdsClash) {
   EXPECT_EQ(sensor_entry_errors(with_channels(
                 R"({"name": "Battery", "input": "A0"}, {"name": "Solar", "input": "A1"},)"
                 R"({"name": "battery!", "input": "A2"})")),
@@ -148,14 +148,14 @@ TEST(Ads1115Config, ChannelsWhoseIdsClash) {
               "sensors[0]"}));
 }
 
-TEST(Ads1115Config, AddressRange) {
+TEST(Ads1115Settings, AddressRange) {
   EXPECT_EQ(sensor_entry_errors(R"({"type": "ads1115", "address": "0x4C", "channels": [)"
                                 R"({"name": "x", "input": "A0"}]})"),
             (Errors{"sensors[0].address: expected one of 0x48, 0x49, 0x4a, 0x4b, found string "
                     "\"0x4C\""}));
 }
 
-TEST(Ads1115Config, PrintedAndReadBack) {
+TEST(Ads1115Settings, PrintedAndReadBack) {
   const std::string entry = with_channels(
       R"({"name": "Battery", "input": "A0", "multiplier": 11}, {"name": "Diff", "input": "A0-A1",)"
       R"( "gain": 0.512})");
@@ -166,11 +166,11 @@ TEST(Ads1115Config, PrintedAndReadBack) {
             R"("multiplier":11.0},{"name":"Diff","input":"A0-A1","gain":0.512,)"
             R"("multiplier":1.0}],"filters":[]})");
   const SensorConfig again = parse_sensor_entry(printed.dump());
-  EXPECT_EQ(again.settings_as<Ads1115Config>()->channels,
-            parse_sensor_entry(entry).settings_as<Ads1115Config>()->channels);
+  EXPECT_EQ(again.settings_as<Ads1115Settings>()->channels,
+            parse_sensor_entry(entry).settings_as<Ads1115Settings>()->channels);
 }
 
-TEST(Ads1115Config, MakesItsDriverWithOneEntityPerChannel) {
+TEST(Ads1115Settings, MakesItsDriverWithOneEntityPerChannel) {
   const SensorConfig config = parse_sensor_entry(with_channels(
       R"({"name": "Battery", "input": "A0"}, {"name": "Solar panel", "input": "A1-A3"})"));
   const auto sensor = make_sensor(config);

@@ -27,7 +27,7 @@ constexpr std::uint8_t kAddress = 0x48;
 
 // The config words of the datasheet's config register field table: OS | MUX << 12 | PGA << 9 |
 // MODE | DR = 100 | COMP_QUE = 11.
-TEST(Ads1115Config, WordsForInputsAndRanges) {
+TEST(Ads1115Settings, WordsForInputsAndRanges) {
   EXPECT_EQ(Ads1115::config_word({"x", Ads1115Input::a0, 4.096, 1.0}), 0xC383);
   // A0-A1 at ±2.048 V is the chip's reset configuration.
   EXPECT_EQ(Ads1115::config_word({"x", Ads1115Input::a0_a1, 2.048, 1.0}), 0x8583);
@@ -43,7 +43,7 @@ TEST(Ads1115Config, WordsForInputsAndRanges) {
 
 // One LSB is FSR / 32768 (the datasheet's table of full-scale ranges and LSB sizes: 125 µV at
 // ±4.096 V, 187.5 µV at ±6.144 V, 7.8125 µV at ±0.256 V).
-TEST(Ads1115Config, CountsToVolts) {
+TEST(Ads1115Settings, CountsToVolts) {
   EXPECT_EQ(Ads1115::volts(1, 4.096), 0.000125);
   EXPECT_EQ(Ads1115::volts(1, 6.144), 0.0001875);
   EXPECT_EQ(Ads1115::volts(1, 0.256), 0.0000078125);
@@ -52,7 +52,7 @@ TEST(Ads1115Config, CountsToVolts) {
   EXPECT_EQ(Ads1115::volts(-32768, 0.256), -0.256);
 }
 
-TEST(Ads1115Config, RejectsNoChannelAndUnknownRanges) {
+TEST(Ads1115Settings, RejectsNoChannelAndUnknownRanges) {
   auto bus = std::make_shared<test::FakeI2cBus>();
   EXPECT_THROW(Ads1115(bus, kAddress, {}), std::invalid_argument);
   EXPECT_THROW(Ads1115(bus, kAddress, {{"x", Ads1115Input::a0, 5.0, 1.0}}),

@@ -21,12 +21,12 @@ using Errors = std::vector<std::string>;
 using test::parse_sensor_entry;
 using test::sensor_entry_errors;
 
-TEST(Bh1750SensorConfig, Defaults) {
+TEST(Bh1750Settings, Defaults) {
   const SensorConfig sensor = parse_sensor_entry(R"({"type": "bh1750"})");
   EXPECT_EQ(sensor.name, "BH1750");
   EXPECT_EQ(sensor.id, "bh1750");
   EXPECT_EQ(sensor.interval, seconds{60});
-  const auto* s = sensor.settings_as<Bh1750SensorConfig>();
+  const auto* s = sensor.settings_as<Bh1750Settings>();
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->location(), (I2cLocation{1, 0x23}));
   EXPECT_EQ(s->resolution(), Bh1750Resolution::high);
@@ -37,10 +37,10 @@ TEST(Bh1750SensorConfig, Defaults) {
             R"("address":"0x23","resolution":"high","filters":[]})");
 }
 
-TEST(Bh1750SensorConfig, ResolutionsAndAddresses) {
+TEST(Bh1750Settings, ResolutionsAndAddresses) {
   const auto resolution = [](const std::string& name) {
     return parse_sensor_entry(R"({"type": "bh1750", "resolution": ")" + name + R"("})")
-        .settings_as<Bh1750SensorConfig>()
+        .settings_as<Bh1750Settings>()
         ->resolution();
   };
   EXPECT_EQ(resolution("high"), Bh1750Resolution::high);
@@ -48,12 +48,12 @@ TEST(Bh1750SensorConfig, ResolutionsAndAddresses) {
   EXPECT_EQ(resolution("low"), Bh1750Resolution::low);
   const SensorConfig sensor =
       parse_sensor_entry(R"({"type": "bh1750", "address": "0x5C", "bus": 0})");
-  const auto* s = sensor.settings_as<Bh1750SensorConfig>();
+  const auto* s = sensor.settings_as<Bh1750Settings>();
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->location(), (I2cLocation{0, 0x5C}));
 }
 
-TEST(Bh1750SensorConfig, Errors) {
+TEST(Bh1750Settings, Errors) {
   EXPECT_EQ(sensor_entry_errors(R"({"type": "bh1750", "resolution": "medium"})"),
             (Errors{R"(sensors[0].resolution: expected one of "high", "high2", "low", found )"
                     R"("medium")"}));
@@ -64,7 +64,7 @@ TEST(Bh1750SensorConfig, Errors) {
             (Errors{R"(sensors[0].address: expected one of 0x23, 0x5c, found string "0x5d")"}));
 }
 
-TEST(Bh1750SensorConfig, MakesAPolledSensorWithAValidEntity) {
+TEST(Bh1750Settings, MakesAPolledSensorWithAValidEntity) {
   const SensorConfig config =
       parse_sensor_entry(R"({"type": "bh1750", "name": "Porch light", "resolution": "low"})");
   const auto sensor = make_sensor(config);

@@ -24,27 +24,29 @@ using Errors = std::vector<std::string>;
 using test::parse_sensor_entry;
 using test::sensor_entry_errors;
 
-TEST(Bme280SensorConfig, Defaults) {
+TEST(Bme280Settings, Defaults) {
   const SensorConfig sensor = parse_sensor_entry(R"({"type": "bme280"})");
   EXPECT_EQ(sensor.name, "BME280");
   EXPECT_EQ(sensor.id, "bme280");
   EXPECT_EQ(sensor.interval, seconds{60});
-  const auto* s = sensor.settings_as<Bme280SensorConfig>();
+  const auto* s = sensor.settings_as<Bme280Settings>();
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->chip(), Bme280Chip::bme280);
   EXPECT_EQ(s->location(), (I2cLocation{1, 0x76}));
-  EXPECT_EQ(s->oversampling(), (Bme280Oversampling{1, 1, 1}));
+  EXPECT_EQ(s->options().temperature_oversampling, 1);
+  EXPECT_EQ(s->options().pressure_oversampling, 1);
+  EXPECT_EQ(s->options().humidity_oversampling, 1);
   EXPECT_EQ(sensor.entities,
             (std::vector<EntityConfig>{{"bme280_temperature", "BME280 temperature"},
                                        {"bme280_humidity", "BME280 humidity"},
                                        {"bme280_pressure", "BME280 pressure"}}));
 }
 
-TEST(Bme280SensorConfig, Bmp280HasNoHumidity) {
+TEST(Bme280Settings, Bmp280HasNoHumidity) {
   const SensorConfig sensor = parse_sensor_entry(R"({"type": "bmp280", "address": "0x77"})");
   EXPECT_EQ(sensor.name, "BMP280");
   EXPECT_EQ(sensor.id, "bmp280");
-  const auto* s = sensor.settings_as<Bme280SensorConfig>();
+  const auto* s = sensor.settings_as<Bme280Settings>();
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->chip(), Bme280Chip::bmp280);
   EXPECT_EQ(s->location(), (I2cLocation{1, 0x77}));
@@ -55,17 +57,16 @@ TEST(Bme280SensorConfig, Bmp280HasNoHumidity) {
             (Errors{"sensors[0].oversampling.humidity: unknown key"}));
 }
 
-TEST(Bme280SensorConfig, EveryKeyConfigured) {
+TEST(Bme280Settings, EveryKeyConfigured) {
   const SensorConfig sensor = parse_sensor_entry(R"({
     "type": "bme280", "name": "Greenhouse", "bus": 3, "address": 119, "interval": "30s",
     "oversampling": {"temperature": 2, "pressure": 16, "humidity": 4}})");
   EXPECT_EQ(sensor.id, "greenhouse");
   EXPECT_EQ(sensor.interval, seconds{30});
-  const auto* s = sensor.settings_as<Bme280SensorConfig>();
+  const auto* s = sensor.settings_as<Bme280Settings>();
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->location(), (I2cLocation{3, 0x77}));
-  EXPECT_EQ(s->oversampling(), (Bme280Oversampling{2, 16, 4}));
-  const Bme280Options driver = s->driver_options();
+  const Bme280Options driver = s->options();
   EXPECT_EQ(driver.chip, Bme280Chip::bme280);
   EXPECT_EQ(driver.temperature_oversampling, 2);
   EXPECT_EQ(driver.pressure_oversampling, 16);
@@ -74,7 +75,7 @@ TEST(Bme280SensorConfig, EveryKeyConfigured) {
             (EntityConfig{"greenhouse_temperature", "Greenhouse temperature"}));
 }
 
-TEST(Bme280SensorConfig, PrintedWithEveryDefaultAndReadBack) {
+TEST(Bme280Settings, PrintedWithEveryDefaultAndReadBack) {
   const Config config =
       test::parse_sensor_entries(R"({"type": "bme280"}, {"type": "bmp280", "name": "Attic", )"
                                  R"("bus": 3})");
@@ -89,7 +90,7 @@ TEST(Bme280SensorConfig, PrintedWithEveryDefaultAndReadBack) {
   EXPECT_EQ(to_json_text(again), to_json_text(config));
 }
 
-TEST(Bme280SensorConfig, Errors) {
+TEST(Bme280Settings, Errors) {
   EXPECT_EQ(sensor_entry_errors(R"({"type": "bme280", "address": "0x78"})"),
             (Errors{R"(sensors[0].address: expected one of 0x76, 0x77, found string "0x78")"}));
   EXPECT_EQ(
@@ -113,7 +114,7 @@ TEST(Bme280SensorConfig, Errors) {
             (Errors{R"(sensors[1].name: sensor id "bme280" is already used by sensors[0])"}));
 }
 
-TEST(Bme280SensorConfig, MakesAPolledSensorWithValidEntities) {
+TEST(Bme280Settings, MakesAPolledSensorWithValidEntities) {
   for (const char* type : {"bme280", "bmp280"}) {
     const SensorConfig config =
         parse_sensor_entry(std::string(R"({"type": ")") + type +

@@ -46,10 +46,10 @@ TEST(Ds18b20Config, Defaults) {
   EXPECT_EQ(sensor.name, "Outdoor");
   EXPECT_EQ(sensor.id, "outdoor");
   EXPECT_EQ(sensor.interval, 60s);
-  const auto* settings = sensor.settings_as<Ds18b20SensorConfig>();
+  const auto* settings = sensor.settings_as<Ds18b20Settings>();
   ASSERT_NE(settings, nullptr);
-  EXPECT_EQ(settings->address, "28-0316a2794aff");  // as the kernel names it
-  EXPECT_EQ(settings->root, std::filesystem::path("/"));
+  EXPECT_EQ(settings->options.address, "28-0316a2794aff");  // as the kernel names it
+  EXPECT_EQ(settings->options.root, std::filesystem::path("/"));
   EXPECT_EQ(sensor.entities, (std::vector<EntityConfig>{{"outdoor", "Outdoor"}}));
   EXPECT_TRUE(sensor.filters.empty());
 }
@@ -60,10 +60,10 @@ TEST(Ds18b20Config, EveryKey) {
       "filters": {"tank": [{"median": 3}]}})");
   EXPECT_EQ(sensor.id, "tank");
   EXPECT_EQ(sensor.interval, 2s);
-  const auto* settings = sensor.settings_as<Ds18b20SensorConfig>();
+  const auto* settings = sensor.settings_as<Ds18b20Settings>();
   ASSERT_NE(settings, nullptr);
-  EXPECT_EQ(settings->address, "22-000802b4c1a2");
-  EXPECT_EQ(settings->root, std::filesystem::path("/etc/pimqttd/fake"));
+  EXPECT_EQ(settings->options.address, "22-000802b4c1a2");
+  EXPECT_EQ(settings->options.root, std::filesystem::path("/etc/pimqttd/fake"));
   EXPECT_EQ(sensor.entities, (std::vector<EntityConfig>{{"tank", "Water tank"}}));
   const auto specs = sensor.filters.for_entity("tank");
   ASSERT_EQ(specs.size(), 1u);

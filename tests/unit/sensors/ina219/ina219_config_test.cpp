@@ -18,12 +18,12 @@ using Errors = std::vector<std::string>;
 using test::parse_sensor_entry;
 using test::sensor_entry_errors;
 
-TEST(Ina219Config, Defaults) {
+TEST(Ina219Settings, Defaults) {
   const SensorConfig sensor = parse_sensor_entry(R"({"type": "ina219"})");
   EXPECT_EQ(sensor.name, "INA219");
   EXPECT_EQ(sensor.id, "ina219");
   EXPECT_EQ(sensor.interval, seconds{60});
-  const auto* settings = sensor.settings_as<Ina219Config>();
+  const auto* settings = sensor.settings_as<Ina219Settings>();
   ASSERT_NE(settings, nullptr);
   EXPECT_EQ(settings->location(), (I2cLocation{1, 0x40}));
   EXPECT_EQ(settings->shunt_ohms(), 0.1);
@@ -34,11 +34,11 @@ TEST(Ina219Config, Defaults) {
                                        {"ina219_power", "INA219 power"}}));
 }
 
-TEST(Ina219Config, EveryKey) {
+TEST(Ina219Settings, EveryKey) {
   const SensorConfig sensor = parse_sensor_entry(
       R"({"type": "ina219", "name": "Solar", "address": "0x4F", "shunt_ohms": 0.01,
           "max_current": 20, "interval": "15s"})");
-  const auto* settings = sensor.settings_as<Ina219Config>();
+  const auto* settings = sensor.settings_as<Ina219Settings>();
   ASSERT_NE(settings, nullptr);
   EXPECT_EQ(settings->location(), (I2cLocation{1, 0x4F}));
   EXPECT_EQ(settings->shunt_ohms(), 0.01);
@@ -46,14 +46,14 @@ TEST(Ina219Config, EveryKey) {
   EXPECT_EQ(sensor.entities.at(2), (EntityConfig{"solar_power", "Solar power"}));
   // The default maximum follows the shunt.
   EXPECT_EQ(parse_sensor_entry(R"({"type": "ina219", "shunt_ohms": 0.01})")
-                .settings_as<Ina219Config>()
+                .settings_as<Ina219Settings>()
                 ->max_current(),
             32.0);
   EXPECT_EQ(ina219_max_current(0.002), 160.0);
   EXPECT_EQ(ina219_max_current(0.1), 3.2);
 }
 
-TEST(Ina219Config, Errors) {
+TEST(Ina219Settings, Errors) {
   EXPECT_EQ(sensor_entry_errors(R"({"type": "ina219", "shunt_ohms": 0})"),
             (Errors{"sensors[0].shunt_ohms: expected a number of ohms greater than 0 and at most "
                     "1000, found number 0"}));
@@ -74,16 +74,16 @@ TEST(Ina219Config, Errors) {
             (Errors{"sensors[0].shunt: unknown key"}));
 }
 
-TEST(Ina219Config, PrintedWithTheDerivedMaximumAndReadBack) {
+TEST(Ina219Settings, PrintedWithTheDerivedMaximumAndReadBack) {
   const Json printed = test::printed_sensor_entry(R"({"type": "ina219", "name": "Pump"})");
   EXPECT_EQ(printed.dump(),
             R"({"type":"ina219","name":"Pump","id":"pump","interval":"1m","bus":1,)"
             R"("address":"0x40","shunt_ohms":0.1,"max_current":3.2,"filters":[]})");
   const SensorConfig again = parse_sensor_entry(printed.dump());
-  EXPECT_EQ(again.settings_as<Ina219Config>()->max_current(), 3.2);
+  EXPECT_EQ(again.settings_as<Ina219Settings>()->max_current(), 3.2);
 }
 
-TEST(Ina219Config, MakesItsDriver) {
+TEST(Ina219Settings, MakesItsDriver) {
   const SensorConfig config =
       parse_sensor_entry(R"({"type": "ina219", "name": "Pump", "shunt_ohms": 0.05})");
   const auto sensor = make_sensor(config);

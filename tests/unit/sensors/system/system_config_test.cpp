@@ -25,13 +25,13 @@ std::vector<std::string> entity_ids(const SensorConfig& sensor) {
   return ids;
 }
 
-TEST(SystemSensorConfig, Defaults) {
+TEST(SystemSettings, Defaults) {
   const SensorConfig sensor = parse_sensor_entry(R"({"type": "system"})");
   EXPECT_EQ(sensor.type, "system");
   EXPECT_EQ(sensor.name, "System");
   EXPECT_EQ(sensor.id, "system");
   EXPECT_EQ(sensor.interval, seconds{60});
-  const auto* s = sensor.settings_as<SystemSensorConfig>();
+  const auto* s = sensor.settings_as<SystemSettings>();
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->root, std::filesystem::path{"/"});
   for (const SystemMetric* metric :
@@ -75,7 +75,7 @@ TEST(SystemSensorConfig, Defaults) {
   }
 }
 
-TEST(SystemSensorConfig, EveryMetricConfigured) {
+TEST(SystemSettings, EveryMetricConfigured) {
   const SensorConfig sensor = parse_sensor_entry(R"({
     "type": "system", "name": "Host health", "interval": "30s", "root": "fake-root",
     "metrics": {
@@ -92,7 +92,7 @@ TEST(SystemSensorConfig, EveryMetricConfigured) {
     }})");
   EXPECT_EQ(sensor.name, "Host health");
   EXPECT_EQ(sensor.id, "host_health");
-  const auto* s = sensor.settings_as<SystemSensorConfig>();
+  const auto* s = sensor.settings_as<SystemSettings>();
   ASSERT_NE(s, nullptr);
   EXPECT_EQ(s->root, std::filesystem::path{"/etc/pimqttd/fake-root"});
   EXPECT_EQ(s->cpu_temperature.zone, 2);
@@ -128,18 +128,18 @@ TEST(SystemSensorConfig, EveryMetricConfigured) {
   EXPECT_EQ(entities[11].interval, seconds{15});
 }
 
-TEST(SystemSensorConfig, DisabledListMetricsNeedNoInterfaces) {
+TEST(SystemSettings, DisabledListMetricsNeedNoInterfaces) {
   const SensorConfig sensor =
       parse_sensor_entry(R"({"type": "system", "metrics": {
           "network": false, "wifi": {"enabled": false},
           "disk": {"enabled": false, "mounts": []}}})");
-  const auto* s = sensor.settings_as<SystemSensorConfig>();
+  const auto* s = sensor.settings_as<SystemSettings>();
   ASSERT_NE(s, nullptr);
   EXPECT_FALSE(s->disk.enabled);
   EXPECT_TRUE(s->disk.mounts.empty());
 }
 
-TEST(SystemSensorConfig, Errors) {
+TEST(SystemSettings, Errors) {
   struct Case {
     std::string sensor;
     Errors errors;
@@ -200,7 +200,7 @@ TEST(SystemSensorConfig, Errors) {
   }
 }
 
-TEST(SystemSensorConfig, PrintsEveryMetric) {
+TEST(SystemSettings, PrintsEveryMetric) {
   const SensorConfig sensor = parse_sensor_entry(
       R"({"type": "system", "root": "/fake", "metrics": {"cpu_usage": {"interval": 10}}})");
   EXPECT_EQ(test::settings_json(sensor),
@@ -217,7 +217,7 @@ TEST(SystemSensorConfig, PrintsEveryMetric) {
             R"("throttled":{"enabled":true,"interval":"1m"}}})");
 }
 
-TEST(SystemSensorConfig, MountSlug) {
+TEST(SystemSettings, MountSlug) {
   EXPECT_EQ(mount_slug("/"), "root");
   EXPECT_EQ(mount_slug("/boot/firmware"), "boot_firmware");
   EXPECT_EQ(mount_slug("/mnt/USB Disk"), "mnt_usb_disk");
