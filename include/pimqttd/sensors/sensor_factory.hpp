@@ -1,6 +1,6 @@
 #pragma once
-// From a sensor's configuration to the running driver: the one place where the app layer maps
-// each type's settings (app) to its driver's options (sensors).
+// From a sensor entry to its running driver: looks the entry's type up in the registry and calls
+// the type's own `make` (each type's folder builds its driver from its settings).
 
 #include <memory>
 
