@@ -11,6 +11,7 @@
   X(bme280)                     \
   X(bmp280)                     \
   X(mcp9808)                    \
+  X(lm75)                       \
   X(bh1750)                     \
   X(ds18b20)                    \
   X(sht3x)                      \
