@@ -20,14 +20,27 @@
 // "<name> humidity". Interval: 1 s to 1 d, default 60 s. The drivers are in
 // src/sensors/{sht3x,sht4x,htu21d,aht20}/.
 
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "pimqttd/hw/i2c.hpp"
+#include "pimqttd/sensors/polled.hpp"
 #include "pimqttd/sensors/sensor_config.hpp"
 
 namespace pimqttd::sensors {
 
-[[nodiscard]] SensorType sht3x_sensor_type();
-[[nodiscard]] SensorType sht4x_sensor_type();
-[[nodiscard]] SensorType htu21d_sensor_type();
-[[nodiscard]] SensorType si7021_sensor_type();
-[[nodiscard]] SensorType aht20_sensor_type();
+/// Builds a chip's driver for the bus and address of an entry.
+using MakeI2cDevice =
+    std::function<std::unique_ptr<Device>(std::shared_ptr<hw::I2cBus>, std::uint8_t address)>;
+
+/// The type of a temperature-and-humidity chip: `addresses` (the first the default), the two
+/// entities of kTemperatureHumidity, and the driver `make_device` builds. Each chip's folder
+/// defines its `<type>_sensor_type()` with it.
+[[nodiscard]] SensorType humidity_sensor_type(std::string name, std::string default_name,
+                                              std::vector<std::uint8_t> addresses,
+                                              MakeI2cDevice make_device);
 
 }  // namespace pimqttd::sensors
