@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -97,6 +98,25 @@ PolledOptions polled_options(const SensorConfig& sensor) {
   options.id = sensor.id;
   if (sensor.interval) options.interval = *sensor.interval;
   return options;
+}
+
+SensorType i2c_sensor_type(std::string name, std::string default_name,
+                           std::vector<std::uint8_t> addresses,
+                           std::span<const Quantity> quantities, MakeI2cDevice make_device) {
+  SensorType type;
+  type.name = std::move(name);
+  type.default_name = std::move(default_name);
+  type.parse = [addresses = I2cAddresses{std::move(addresses)}, quantities](
+                   ObjectReader& reader, const SensorParseContext&) {
+    return std::make_shared<I2cSensorSettings>(read_i2c_location(reader, addresses), quantities);
+  };
+  type.make = [make_device = std::move(make_device)](const SensorConfig& config) {
+    const I2cSensorSettings& settings = config.settings_of<I2cSensorSettings>();
+    const I2cLocation& location = settings.location();
+    return make_polled_sensor(polled_options(config), config.name, settings.quantities(),
+                              make_device(open_i2c_bus(location.bus), location.address));
+  };
+  return type;
 }
 
 }  // namespace pimqttd::sensors

@@ -11,6 +11,7 @@
 // --check-config rather than by a sensor that never answers.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -77,5 +78,19 @@ class I2cSensorSettings : public SensorSettings {
 
 /// The polled-sensor options for an entry (its id and interval).
 [[nodiscard]] PolledOptions polled_options(const SensorConfig& sensor);
+
+/// Builds a chip's driver for the bus and address of an entry.
+using MakeI2cDevice =
+    std::function<std::unique_ptr<Device>(std::shared_ptr<hw::I2cBus>, std::uint8_t address)>;
+
+/// The type of an I2C chip with no keys of its own besides its location: `addresses` (the first
+/// the default), the entities of `quantities` (a driver's static table), the driver
+/// `make_device` builds, polled on the type's default interval (1 s to 1 d, default 60 s). A
+/// chip's folder defines its `<type>_sensor_type()` with it in a few lines (mcp9808, lm75, the
+/// temperature-and-humidity chips).
+[[nodiscard]] SensorType i2c_sensor_type(std::string name, std::string default_name,
+                                         std::vector<std::uint8_t> addresses,
+                                         std::span<const Quantity> quantities,
+                                         MakeI2cDevice make_device);
 
 }  // namespace pimqttd::sensors

@@ -1,6 +1,6 @@
 #include "sensors/mcp9808/mcp9808_config.hpp"
 
-#include <stdexcept>
+#include <utility>
 
 #include "sensors/mcp9808/mcp9808.hpp"
 
@@ -12,23 +12,10 @@ const I2cAddresses& mcp9808_addresses() {
 }
 
 SensorType mcp9808_sensor_type() {
-  SensorType type;
-  type.name = "mcp9808";
-  type.default_name = "MCP9808";
-  type.default_interval = std::chrono::seconds{60};
-  type.min_interval = std::chrono::seconds{1};
-  type.parse = [](ObjectReader& reader, const SensorParseContext& /*context*/) {
-    return std::make_shared<I2cSensorSettings>(read_i2c_location(reader, mcp9808_addresses()),
-                                               Mcp9808::kQuantities);
-  };
-  type.make = [](const SensorConfig& config) -> std::unique_ptr<Sensor> {
-    const I2cSensorSettings& settings = config.settings_of<I2cSensorSettings>();
-    auto device = std::make_unique<Mcp9808>(open_i2c_bus(settings.location().bus),
-                                                     settings.location().address);
-    return make_polled_sensor(polled_options(config), config.name, settings.quantities(),
-                                       std::move(device));
-  };
-  return type;
+  return i2c_sensor_type("mcp9808", "MCP9808", mcp9808_addresses().allowed, Mcp9808::kQuantities,
+                         [](auto bus, std::uint8_t address) {
+                           return std::make_unique<Mcp9808>(std::move(bus), address);
+                         });
 }
 
 }  // namespace pimqttd::sensors

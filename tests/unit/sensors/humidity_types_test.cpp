@@ -1,4 +1,4 @@
-#include "pimqttd/sensors/humidity_config.hpp"
+#include "pimqttd/sensors/humidity.hpp"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
