@@ -21,7 +21,7 @@ Announcer::Announcer(core::EventLoop& loop, core::Worker& worker, StateStore sto
       announced_(store_.load_announced()),
       random_(seed) {}
 
-Announcer::~Announcer() { cancel(); }
+Announcer::~Announcer() = default;
 
 void Announcer::configure(ha::DeviceInfo device, std::chrono::milliseconds reannounce_delay_max) {
   device_ = std::move(device);
@@ -73,13 +73,12 @@ void Announcer::save_announced() {
 }
 
 void Announcer::on_home_assistant_status(std::string_view payload) {
-  if (payload != "online" || reannounce_timer_ != 0) return;
+  if (payload != "online" || reannounce_timer_) return;
   const auto max = reannounce_delay_max_.count();
   std::uniform_int_distribution<std::int64_t> delay(0, std::max<std::int64_t>(0, max));
   const std::chrono::milliseconds wait(delay(random_));
   spdlog::info("Home Assistant came online: announcing again in {} ms", wait.count());
-  reannounce_timer_ = loop_.add_timer(wait, [this] {
-    reannounce_timer_ = 0;
+  reannounce_timer_ = loop_.start_timer(wait, [this] {
     if (uplink_.connected()) announce();
   });
 }
@@ -88,9 +87,6 @@ void Announcer::announce_offline() {
   if (uplink_.connected()) uplink_.publish({uplink_.topics().status(), "offline", true, 1});
 }
 
-void Announcer::cancel() {
-  if (reannounce_timer_ != 0) loop_.cancel(reannounce_timer_);
-  reannounce_timer_ = 0;
-}
+void Announcer::cancel() { reannounce_timer_.reset(); }
 
 }  // namespace pimqttd::app

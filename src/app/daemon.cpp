@@ -367,11 +367,12 @@ void run_daemon(Config config, DaemonOptions options) {
   core::EventLoop loop;
   Daemon* running = nullptr;
   bool stopping = false;
+  core::TimerHandle stop_deadline;
   // Signals first: the worker thread must inherit them blocked.
   auto stop = [&] {
     if (stopping || running == nullptr) return;
     stopping = true;
-    loop.add_timer(kStopDeadline, [&] {
+    stop_deadline = loop.start_timer(kStopDeadline, [&] {
       spdlog::warn("pimqttd: clean stop took too long; exiting");
       loop.stop();
     });
