@@ -1,5 +1,7 @@
 #include "pimqttd/app/announcer.hpp"
 
+#include "pimqttd/core/log.hpp"
+
 #include <algorithm>
 #include <exception>
 #include <string>
@@ -8,6 +10,11 @@
 #include <spdlog/spdlog.h>
 
 namespace pimqttd::app {
+
+namespace {
+constexpr core::Log kAnnounceLog("announce");
+constexpr core::Log kStateLog("state");
+}  // namespace
 
 Announcer::Announcer(core::EventLoop& loop, core::Worker& worker, StateStore store,
                      Uplink& uplink, StateCache& states, EntityList entities,
@@ -42,7 +49,7 @@ void Announcer::announce() {
     if (std::find(now.begin(), now.end(), entry) == now.end()) removed.push_back(entry);
   }
   if (!removed.empty()) {
-    spdlog::info("announce: removing {} entities no longer configured", removed.size());
+    kAnnounceLog.info("removing {} entities no longer configured", removed.size());
     uplink_.publish(ha::removal_message(device_, topics, current, removed));
   }
   uplink_.publish(ha::discovery_message(device_, topics, current));
@@ -67,7 +74,7 @@ void Announcer::save_announced() {
       failure = error.what();
     }
     return [failure] {
-      if (!failure.empty()) spdlog::error("state: cannot save announced entities: {}", failure);
+      if (!failure.empty()) kStateLog.error("cannot save announced entities: {}", failure);
     };
   });
 }

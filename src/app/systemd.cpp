@@ -8,8 +8,13 @@
 #include <spdlog/spdlog.h>
 
 #include "pimqttd/core/event_loop.hpp"
+#include "pimqttd/core/log.hpp"
 
 namespace pimqttd::app {
+
+namespace {
+constexpr core::Log kSystemdLog("systemd");
+}  // namespace
 
 SystemdNotifier::SystemdNotifier(core::EventLoop& loop) : loop_(loop) {}
 
@@ -20,8 +25,8 @@ void SystemdNotifier::ready() {
   std::uint64_t usec = 0;
   if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0 && !watchdog_timer_) {
     const auto period = std::chrono::microseconds(usec / 2);
-    spdlog::debug("systemd: petting the watchdog every {} ms",
-                  std::chrono::duration_cast<std::chrono::milliseconds>(period).count());
+    kSystemdLog.debug("petting the watchdog every {} ms",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(period).count());
     watchdog_timer_ = loop_.start_periodic(period, [] { sd_notify(0, "WATCHDOG=1"); });
   }
 }
