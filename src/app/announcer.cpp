@@ -1,5 +1,7 @@
 #include "pimqttd/app/announcer.hpp"
 
+#include "pimqttd/core/log.hpp"
+
 #include <algorithm>
 #include <exception>
 #include <string>
@@ -8,6 +10,11 @@
 #include <spdlog/spdlog.h>
 
 namespace pimqttd::app {
+
+namespace {
+constexpr core::Log kAnnounceLog("announce");
+constexpr core::Log kStateLog("state");
+}  // namespace
 
 Announcer::Announcer(core::EventLoop& loop, core::Worker& worker, StateStore store,
                      Uplink& uplink, StateCache& states, EntityList entities,
@@ -21,7 +28,7 @@ Announcer::Announcer(core::EventLoop& loop, core::Worker& worker, StateStore sto
       announced_(store_.load_announced()),
       random_(seed) {}
 
-Announcer::~Announcer() { cancel(); }
+Announcer::~Announcer() = default;
 
 void Announcer::configure(ha::DeviceInfo device, std::chrono::milliseconds reannounce_delay_max) {
   device_ = std::move(device);
@@ -42,7 +49,7 @@ void Announcer::announce() {
     if (std::find(now.begin(), now.end(), entry) == now.end()) removed.push_back(entry);
   }
   if (!removed.empty()) {
-    spdlog::info("announce: removing {} entities no longer configured", removed.size());
+    kAnnounceLog.info("removing {} entities no longer configured", removed.size());
     uplink_.publish(ha::removal_message(device_, topics, current, removed));
   }
   uplink_.publish(ha::discovery_message(device_, topics, current));
@@ -67,19 +74,18 @@ void Announcer::save_announced() {
       failure = error.what();
     }
     return [failure] {
-      if (!failure.empty()) spdlog::error("state: cannot save announced entities: {}", failure);
+      if (!failure.empty()) kStateLog.error("cannot save announced entities: {}", failure);
     };
   });
 }
 
 void Announcer::on_home_assistant_status(std::string_view payload) {
-  if (payload != "online" || reannounce_timer_ != 0) return;
+  if (payload != "online" || reannounce_timer_) return;
   const auto max = reannounce_delay_max_.count();
   std::uniform_int_distribution<std::int64_t> delay(0, std::max<std::int64_t>(0, max));
   const std::chrono::milliseconds wait(delay(random_));
   spdlog::info("Home Assistant came online: announcing again in {} ms", wait.count());
-  reannounce_timer_ = loop_.add_timer(wait, [this] {
-    reannounce_timer_ = 0;
+  reannounce_timer_ = loop_.start_timer(wait, [this] {
     if (uplink_.connected()) announce();
   });
 }
@@ -88,9 +94,6 @@ void Announcer::announce_offline() {
   if (uplink_.connected()) uplink_.publish({uplink_.topics().status(), "offline", true, 1});
 }
 
-void Announcer::cancel() {
-  if (reannounce_timer_ != 0) loop_.cancel(reannounce_timer_);
-  reannounce_timer_ = 0;
-}
+void Announcer::cancel() { reannounce_timer_.reset(); }
 
 }  // namespace pimqttd::app

@@ -16,6 +16,7 @@
 #include "pimqttd/sensors/sensor_factory.hpp"
 #include "pimqttd/core/error.hpp"
 #include "pimqttd/core/event_loop.hpp"
+#include "pimqttd/core/log.hpp"
 #include "pimqttd/core/file.hpp"
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/mqtt/tcp_transport.hpp"
@@ -26,7 +27,10 @@
 #endif
 
 namespace pimqttd::app {
+
 namespace {
+constexpr core::Log kConfigLog("config");
+constexpr core::Log kReloadLog("reload");
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -210,7 +214,7 @@ ha::Message Daemon::discovery() const { return announcer_.discovery(); }
 void Daemon::start() {
   running_ = true;
   for (const std::string& warning : config_.warnings) {
-    spdlog::warn("config: {}", warning);
+    kConfigLog.warn("{}", warning);
   }
   subscribe_all();
   start_sensors();
@@ -260,7 +264,7 @@ void Daemon::stop(std::function<void()> done) {
 
 bool Daemon::reload() {
   if (options_.config_file.empty()) {
-    spdlog::warn("reload: no configuration file to re-read");
+    kReloadLog.warn("no configuration file to re-read");
     return false;
   }
   systemd_.reloading();
@@ -275,24 +279,24 @@ bool Daemon::apply_reload() {
     next = load_config(options_.config_file, options_.load_options);
     if (next.mqtt.tls.enabled) (void)make_transport_factory(next, loop_, worker_);
   } catch (const ConfigError& error) {
-    for (const std::string& line : error.errors()) spdlog::error("reload: {}", line);
-    spdlog::error("reload: {} is invalid; still running with the previous configuration",
-                  options_.config_file.string());
+    for (const std::string& line : error.errors()) kReloadLog.error("{}", line);
+    kReloadLog.error("{} is invalid; still running with the previous configuration",
+                     options_.config_file.string());
     systemd_.status("configuration reload failed; running with the previous configuration");
     return false;
   } catch (const mqtt::TlsConfigError& error) {
-    spdlog::error("reload: {}; still running with the previous configuration", error.what());
+    kReloadLog.error("{}; still running with the previous configuration", error.what());
     return false;
   }
-  for (const std::string& warning : next.warnings) spdlog::warn("config: {}", warning);
+  for (const std::string& warning : next.warnings) kConfigLog.warn("{}", warning);
 
   const bool reconnect = needs_new_connection(config_, next);
   config_ = std::move(next);
   const std::vector<sensors::Sensor*> fresh = rebuild_sensors();
-  spdlog::info("reload: {} sensors kept running, {} (re)built", sensors_.size() - fresh.size(),
-               fresh.size());
+  kReloadLog.info("{} sensors kept running, {} (re)built", sensors_.size() - fresh.size(),
+                  fresh.size());
   if (reconnect) {
-    spdlog::info("reload: the connection settings changed; reconnecting");
+    kReloadLog.info("the connection settings changed; reconnecting");
     announcer_.announce_offline();
     diagnostics_.carry_over(client_->counters());
     retire_client(std::move(client_), {});
@@ -306,7 +310,7 @@ bool Daemon::apply_reload() {
     if (uplink_.connected()) announcer_.announce();
   }
   diagnostics_.publish_all();
-  spdlog::info("reload: {} entities", router_.size());
+  kReloadLog.info("{} entities", router_.size());
   return true;
 }
 
@@ -367,11 +371,12 @@ void run_daemon(Config config, DaemonOptions options) {
   core::EventLoop loop;
   Daemon* running = nullptr;
   bool stopping = false;
+  core::TimerHandle stop_deadline;
   // Signals first: the worker thread must inherit them blocked.
   auto stop = [&] {
     if (stopping || running == nullptr) return;
     stopping = true;
-    loop.add_timer(kStopDeadline, [&] {
+    stop_deadline = loop.start_timer(kStopDeadline, [&] {
       spdlog::warn("pimqttd: clean stop took too long; exiting");
       loop.stop();
     });

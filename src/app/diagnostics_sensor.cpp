@@ -39,12 +39,11 @@ DiagnosticsSensor::DiagnosticsSensor(std::function<const mqtt::Client*()> client
 void DiagnosticsSensor::start(sensors::SensorContext& context) {
   context_ = &context;
   publish_all();
-  timer_ = context.loop().add_periodic(kDiagnosticsInterval, [this] { publish_all(); });
+  timer_ = context.loop().start_periodic(kDiagnosticsInterval, [this] { publish_all(); });
 }
 
 void DiagnosticsSensor::stop() {
-  if (timer_ != 0 && context_ != nullptr) context_->loop().cancel(timer_);
-  timer_ = 0;
+  timer_.reset();
   context_ = nullptr;
 }
 

@@ -3,10 +3,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <string_view>
 
+#include <fmt/format.h>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -26,6 +29,9 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
   }
   return spdlog::level::info;
 }
+
+/// The components that log through a core::Log of that name; each line reads "<name>: ...".
+constexpr std::array kComponents = {"mqtt", "systemd", "announce", "state", "reload", "config"};
 
 /// "%*" in the pattern: the sd-daemon priority prefix of the message's level.
 class PriorityPrefix final : public spdlog::custom_flag_formatter {
@@ -49,6 +55,24 @@ class PriorityPrefix final : public spdlog::custom_flag_formatter {
   }
 };
 
+/// A logger on its own stderr sink (a sink holds one pattern; the console sinks share one lock).
+/// `prefix` comes before the message: "%n: " for a component's logger.
+std::shared_ptr<spdlog::logger> make_logger(const std::string& name, std::string_view prefix,
+                                            bool journal, LogLevel level) {
+  auto logger = std::make_shared<spdlog::logger>(
+      name, std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
+  if (journal) {
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<PriorityPrefix>('*').set_pattern(fmt::format("%*{}%v", prefix));
+    logger->set_formatter(std::move(formatter));
+  } else {
+    logger->set_pattern(fmt::format("%Y-%m-%d %H:%M:%S.%e %^%l%$ {}%v", prefix));
+  }
+  logger->set_level(to_spdlog(level));
+  logger->flush_on(spdlog::level::trace);
+  return logger;
+}
+
 }  // namespace
 
 bool stderr_is_journal() {
@@ -62,18 +86,12 @@ bool stderr_is_journal() {
 }
 
 void setup_logging(LogLevel level) {
-  auto sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  auto logger = std::make_shared<spdlog::logger>("pimqttd", sink);
-  if (stderr_is_journal()) {
-    auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<PriorityPrefix>('*').set_pattern("%*%v");
-    logger->set_formatter(std::move(formatter));
-  } else {
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  const bool journal = stderr_is_journal();
+  spdlog::set_default_logger(make_logger("pimqttd", "", journal, level));
+  for (const char* component : kComponents) {
+    spdlog::drop(component);
+    spdlog::register_logger(make_logger(component, "%n: ", journal, level));
   }
-  logger->set_level(to_spdlog(level));
-  logger->flush_on(spdlog::level::trace);
-  spdlog::set_default_logger(std::move(logger));
 }
 
 void set_log_level(LogLevel level) { spdlog::set_level(to_spdlog(level)); }

@@ -1,5 +1,7 @@
 #include "pimqttd/app/sensor_state_saver.hpp"
 
+#include "pimqttd/core/log.hpp"
+
 #include <algorithm>
 #include <exception>
 #include <utility>
@@ -7,6 +9,10 @@
 #include <spdlog/spdlog.h>
 
 namespace pimqttd::app {
+
+namespace {
+constexpr core::Log kStateLog("state");
+}  // namespace
 
 SensorStateSaver::SensorStateSaver(core::Worker& worker, StateStore store)
     : worker_(worker),
@@ -44,7 +50,7 @@ void SensorStateSaver::write_on_worker() {
       failure = error.what();
     }
     return [self, failure, sequence, alive] {
-      if (!failure.empty()) spdlog::error("state: cannot save sensor state: {}", failure);
+      if (!failure.empty()) kStateLog.error("cannot save sensor state: {}", failure);
       if (!*alive) return;
       if (failure.empty()) self->written_ = std::max(self->written_, sequence);
       self->write_in_flight_ = false;
@@ -59,7 +65,7 @@ void SensorStateSaver::flush() {
     writer_->write(sequence_, state_);
     written_ = sequence_;
   } catch (const std::exception& error) {
-    spdlog::error("state: cannot save sensor state: {}", error.what());
+    kStateLog.error("cannot save sensor state: {}", error.what());
   }
 }
 

@@ -8,12 +8,12 @@ StateCache::StateCache(core::EventLoop& loop, Uplink& uplink,
                        std::chrono::milliseconds replay_delay)
     : loop_(loop), uplink_(uplink), replay_delay_(replay_delay) {}
 
-StateCache::~StateCache() { cancel_replay(); }
+StateCache::~StateCache() = default;
 
 void StateCache::update(std::string_view entity_id, std::string payload) {
   auto [it, inserted] = states_.try_emplace(std::string(entity_id), payload);
   if (!inserted) it->second = payload;
-  if (uplink_.connected() && replay_timer_ == 0) {
+  if (uplink_.connected() && !replay_timer_) {
     uplink_.publish({uplink_.topics().state(entity_id), std::move(payload), false, 1}, true);
   }
 }
@@ -46,16 +46,10 @@ std::optional<std::string> StateCache::state(std::string_view entity_id) const {
 
 void StateCache::replay_later() {
   cancel_replay();
-  replay_timer_ = loop_.add_timer(replay_delay_, [this] {
-    replay_timer_ = 0;
-    replay();
-  });
+  replay_timer_ = loop_.start_timer(replay_delay_, [this] { replay(); });
 }
 
-void StateCache::cancel_replay() {
-  if (replay_timer_ != 0) loop_.cancel(replay_timer_);
-  replay_timer_ = 0;
-}
+void StateCache::cancel_replay() { replay_timer_.reset(); }
 
 void StateCache::forget_unless(const std::function<bool(std::string_view)>& exists) {
   std::erase_if(states_, [&](const auto& entry) { return !exists(entry.first); });

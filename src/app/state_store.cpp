@@ -12,11 +12,14 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pimqttd/core/log.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 #include "pimqttd/ha/discovery.hpp"
 
 namespace pimqttd::app {
+
 namespace {
+constexpr core::Log kStateLog("state");
 
 constexpr const char* kAnnouncedFile = "announced.json";
 constexpr const char* kSensorStateFile = "sensors.json";
@@ -88,7 +91,7 @@ AnnouncedSet StateStore::load_announced() const {
       }
     }
   } catch (const nlohmann::json::exception& error) {
-    spdlog::warn("state: ignoring {}: {}", file.string(), error.what());
+    kStateLog.warn("ignoring {}: {}", file.string(), error.what());
     set.clear();
   }
   return set;
@@ -116,8 +119,8 @@ SensorState StateStore::load_sensor_state() const {
       state[key] = value.get<std::string>();
     }
   } catch (const nlohmann::json::exception& error) {
-    spdlog::error("state: ignoring {}: {}; counters start from zero", file.string(),
-                  error.what());
+    kStateLog.error("ignoring {}: {}; counters start from zero", file.string(),
+                    error.what());
     state.clear();
   }
   return state;

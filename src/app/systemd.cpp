@@ -8,23 +8,26 @@
 #include <spdlog/spdlog.h>
 
 #include "pimqttd/core/event_loop.hpp"
+#include "pimqttd/core/log.hpp"
 
 namespace pimqttd::app {
 
+namespace {
+constexpr core::Log kSystemdLog("systemd");
+}  // namespace
+
 SystemdNotifier::SystemdNotifier(core::EventLoop& loop) : loop_(loop) {}
 
-SystemdNotifier::~SystemdNotifier() {
-  if (watchdog_timer_ != 0) loop_.cancel(watchdog_timer_);
-}
+SystemdNotifier::~SystemdNotifier() = default;
 
 void SystemdNotifier::ready() {
   sd_notify(0, "READY=1");
   std::uint64_t usec = 0;
-  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0 && watchdog_timer_ == 0) {
+  if (sd_watchdog_enabled(0, &usec) > 0 && usec > 0 && !watchdog_timer_) {
     const auto period = std::chrono::microseconds(usec / 2);
-    spdlog::debug("systemd: petting the watchdog every {} ms",
-                  std::chrono::duration_cast<std::chrono::milliseconds>(period).count());
-    watchdog_timer_ = loop_.add_periodic(period, [] { sd_notify(0, "WATCHDOG=1"); });
+    kSystemdLog.debug("petting the watchdog every {} ms",
+                      std::chrono::duration_cast<std::chrono::milliseconds>(period).count());
+    watchdog_timer_ = loop_.start_periodic(period, [] { sd_notify(0, "WATCHDOG=1"); });
   }
 }
 

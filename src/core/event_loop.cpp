@@ -165,10 +165,6 @@ EventLoop::EventLoop() : impl_(std::make_unique<Impl>()) {}
 
 EventLoop::~EventLoop() = default;
 
-void EventLoop::watch(int fd, std::uint32_t interest, IoCallback callback) {
-  static_cast<void>(add_watch(fd, interest, std::move(callback)));
-}
-
 WatchHandle EventLoop::start_watch(int fd, std::uint32_t interest, IoCallback callback) {
   const std::uint32_t serial = add_watch(fd, interest, std::move(callback));
   return {*this, fd, serial};
@@ -176,13 +172,14 @@ WatchHandle EventLoop::start_watch(int fd, std::uint32_t interest, IoCallback ca
 
 std::uint32_t EventLoop::add_watch(int fd, std::uint32_t interest, IoCallback callback) {
   if (fd < 0) {
-    throw std::invalid_argument("EventLoop::watch: negative fd");
+    throw std::invalid_argument("EventLoop::start_watch: negative fd");
   }
   if (!callback) {
-    throw std::invalid_argument("EventLoop::watch: empty callback");
+    throw std::invalid_argument("EventLoop::start_watch: empty callback");
   }
   if (impl_->watches.contains(fd)) {
-    throw std::logic_error("EventLoop::watch: fd " + std::to_string(fd) + " is already watched");
+    throw std::logic_error("EventLoop::start_watch: fd " + std::to_string(fd) +
+                           " is already watched");
   }
   interest &= kReadable | kWritable;
   auto watch = std::make_shared<Impl::Watch>(
@@ -226,21 +223,9 @@ void EventLoop::unwatch(int fd) noexcept {
   impl_->watches.erase(found);
 }
 
-bool EventLoop::watching(int fd) const noexcept { return impl_->watches.contains(fd); }
-
-TimerId EventLoop::add_timer(Clock::time_point deadline, TimerQueue::Callback callback) {
-  return impl_->timers.add(deadline, Clock::duration::zero(), std::move(callback));
-}
-
-TimerId EventLoop::add_timer(Clock::duration delay, TimerQueue::Callback callback) {
-  return add_timer(now() + delay, std::move(callback));
-}
-
-TimerId EventLoop::add_periodic(Clock::duration period, TimerQueue::Callback callback) {
-  if (period <= Clock::duration::zero()) {
-    throw std::invalid_argument("EventLoop::add_periodic: period must be positive");
-  }
-  return impl_->timers.add(now() + period, period, std::move(callback));
+TimerId EventLoop::add_timer(Clock::time_point deadline, Clock::duration period,
+                             TimerQueue::Callback callback) {
+  return impl_->timers.add(deadline, period, std::move(callback));
 }
 
 bool EventLoop::cancel(TimerId id) noexcept { return impl_->timers.cancel(id); }
@@ -248,15 +233,18 @@ bool EventLoop::cancel(TimerId id) noexcept { return impl_->timers.cancel(id); }
 bool EventLoop::scheduled(TimerId id) const noexcept { return impl_->timers.contains(id); }
 
 TimerHandle EventLoop::start_timer(Clock::time_point deadline, TimerQueue::Callback callback) {
-  return {*this, add_timer(deadline, std::move(callback))};
+  return {*this, add_timer(deadline, Clock::duration::zero(), std::move(callback))};
 }
 
 TimerHandle EventLoop::start_timer(Clock::duration delay, TimerQueue::Callback callback) {
-  return {*this, add_timer(delay, std::move(callback))};
+  return start_timer(now() + delay, std::move(callback));
 }
 
 TimerHandle EventLoop::start_periodic(Clock::duration period, TimerQueue::Callback callback) {
-  return {*this, add_periodic(period, std::move(callback))};
+  if (period <= Clock::duration::zero()) {
+    throw std::invalid_argument("EventLoop::start_periodic: period must be positive");
+  }
+  return {*this, add_timer(now() + period, period, std::move(callback))};
 }
 
 void EventLoop::on_signal(int signo, SignalCallback callback) {

@@ -6,10 +6,13 @@
 
 #include "pimqttd/core/error.hpp"
 #include "pimqttd/core/event_loop.hpp"
+#include "pimqttd/core/log.hpp"
 #include "pimqttd/mqtt/tcp_transport.hpp"
 
 namespace pimqttd::mqtt {
+
 namespace {
+constexpr core::Log kMqttLog("mqtt");
 
 using std::chrono::milliseconds;
 
@@ -216,12 +219,12 @@ void Client::connect_now() {
   if (state_ != ConnectionState::connecting) {
     return;  // the state handler stopped the client
   }
-  spdlog::debug("mqtt: connecting to {}:{}", options_.endpoint.host, options_.endpoint.port);
+  kMqttLog.debug("connecting to {}:{}", options_.endpoint.host, options_.endpoint.port);
   transport_->connect(options_.endpoint);
 }
 
 void Client::on_transport_connected() {
-  spdlog::debug("mqtt: TCP connected to {}, sending CONNECT", transport_->peer());
+  kMqttLog.debug("TCP connected to {}, sending CONNECT", transport_->peer());
   session_.connection_opened(core::EventLoop::now());
   flush();
   handle_events();
@@ -263,9 +266,9 @@ void Client::handle_events() {
       if (ever_connected_) ++counters_.reconnects;
       ever_connected_ = true;
       last_logged_refusal_ = {};
-      spdlog::info("mqtt: connected to {} (session present: {}, {} in flight, {} queued)",
-                   transport_->peer(), connected->session_present ? "yes" : "no",
-                   session_.inflight(), outbox_.size());
+      kMqttLog.info("connected to {} (session present: {}, {} in flight, {} queued)",
+                    transport_->peer(), connected->session_present ? "yes" : "no",
+                    session_.inflight(), outbox_.size());
       set_state(ConnectionState::connected);
       renew_subscriptions();
       pump();
@@ -286,19 +289,19 @@ void Client::handle_events() {
     } else if (auto* subscribed = std::get_if<event::Subscribed>(&any)) {
       for (std::uint8_t code : subscribed->return_codes) {
         if (code == kSubackFailure) {
-          spdlog::warn("mqtt: the broker refused a subscription (packet id {})",
-                       subscribed->packet_id);
+          kMqttLog.warn("the broker refused a subscription (packet id {})",
+                        subscribed->packet_id);
         }
       }
     } else if (auto* closed = std::get_if<event::Closed>(&any)) {
-      spdlog::debug("mqtt: closing the connection: {} ({})", closed->reason.message(),
-                    closed->detail);
+      kMqttLog.debug("closing the connection: {} ({})", closed->reason.message(),
+                     closed->detail);
       transport_->close();
       connection_ended(closed->reason);
       return;
     } else if (auto* ignored = std::get_if<event::Ignored>(&any)) {
-      spdlog::debug("mqtt: ignored from broker: {} ({})", ignored->reason.message(),
-                    ignored->detail);
+      kMqttLog.debug("ignored from broker: {} ({})", ignored->reason.message(),
+                     ignored->detail);
     }
   }
   if (progressed) {
@@ -339,16 +342,16 @@ void Client::schedule_reconnect(std::error_code error) {
 
   if (refused) {
     if (error != last_logged_refusal_) {
-      spdlog::error("mqtt: {} refused the connection: {}; retrying every {}",
-                    transport_->peer(), error.message(), seconds_text(options_.backoff_max));
+      kMqttLog.error("{} refused the connection: {}; retrying every {}",
+                     transport_->peer(), error.message(), seconds_text(options_.backoff_max));
       last_logged_refusal_ = error;
     }
   } else if (was_connected) {
-    spdlog::warn("mqtt: connection to {} lost: {}; reconnecting in {}", transport_->peer(),
-                 error.message(), seconds_text(retry_delay_));
+    kMqttLog.warn("connection to {} lost: {}; reconnecting in {}", transport_->peer(),
+                  error.message(), seconds_text(retry_delay_));
   } else {
-    spdlog::warn("mqtt: cannot connect to {}: {}; retrying in {}", transport_->peer(),
-                 error.message(), seconds_text(retry_delay_));
+    kMqttLog.warn("cannot connect to {}: {}; retrying in {}", transport_->peer(),
+                  error.message(), seconds_text(retry_delay_));
   }
   set_state(ConnectionState::waiting, error);
   if (state_ != ConnectionState::waiting) {
@@ -387,8 +390,8 @@ void Client::pump() {
       break;
     }
     if (sent.error) {
-      spdlog::error("mqtt: dropping a message for '{}': {}", message.topic,
-                    sent.error.message());
+      kMqttLog.error("dropping a message for '{}': {}", message.topic,
+                     sent.error.message());
       ++counters_.dropped;
     } else {
       ++counters_.published;

@@ -9,10 +9,13 @@
 #include <filesystem>
 
 #include "pimqttd/core/file.hpp"
+#include "pimqttd/core/log.hpp"
 #include "pimqttd/mqtt/tls_errors.hpp"
 
 namespace pimqttd::mqtt {
+
 namespace {
+constexpr core::Log kMqttLog("mqtt");
 
 using BioPtr = std::unique_ptr<BIO, OpenSslDeleter<BIO_free>>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, OpenSslDeleter<EVP_PKEY_free>>;
@@ -157,9 +160,9 @@ TlsContext::TlsContext(const TlsOptions& options) {
     }
     if (X509* certificate = SSL_CTX_get0_certificate(ctx)) {
       if (X509_cmp_current_time(X509_get0_notAfter(certificate)) < 0) {
-        spdlog::warn("mqtt: TLS {}: the client certificate expired on {}",
-                     quoted("cert_file", options.cert_file),
-                     format_time(X509_get0_notAfter(certificate)));
+        kMqttLog.warn("TLS {}: the client certificate expired on {}",
+                      quoted("cert_file", options.cert_file),
+                      format_time(X509_get0_notAfter(certificate)));
       }
     }
   }

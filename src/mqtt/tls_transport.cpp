@@ -13,9 +13,12 @@
 
 #include "pimqttd/core/error.hpp"
 #include "pimqttd/core/event_loop.hpp"
+#include "pimqttd/core/log.hpp"
 
 namespace pimqttd::mqtt {
+
 namespace {
+constexpr core::Log kMqttLog("mqtt");
 
 constexpr std::size_t kReadChunk = 64 * 1024;
 /// SSL_read calls per readiness event before yielding to the rest of the loop.
@@ -118,9 +121,9 @@ void TlsTransport::connect(const Endpoint& endpoint) {
     verify_name_ = verify_name_.substr(1, verify_name_.size() - 2);
   }
   if (options_.insecure) {
-    spdlog::warn("mqtt: TLS certificate verification is OFF for {} (insecure: true): anyone on "
-                 "the path can pose as the broker; use this for testing only",
-                 peer_);
+    kMqttLog.warn("TLS certificate verification is OFF for {} (insecure: true): anyone on "
+                  "the path can pose as the broker; use this for testing only",
+                  peer_);
   }
   phase_ = Phase::connecting;
   connector_.start(endpoint, [this](core::UniqueFd fd, std::string address,
@@ -198,9 +201,9 @@ void TlsTransport::continue_handshake() {
     alpn_selected_ = alpn == nullptr ? std::string()
                                      : std::string(reinterpret_cast<const char*>(alpn),
                                                    alpn_length);
-    spdlog::debug("mqtt: TLS with {}: {} {}{}", peer_, protocol_version_,
-                  SSL_get_cipher_name(ssl_.get()),
-                  alpn_selected_.empty() ? "" : ", ALPN " + alpn_selected_);
+    kMqttLog.debug("TLS with {}: {} {}{}", peer_, protocol_version_,
+                   SSL_get_cipher_name(ssl_.get()),
+                   alpn_selected_.empty() ? "" : ", ALPN " + alpn_selected_);
     update_interest();
     if (callbacks_.on_connected) callbacks_.on_connected();
     return;
@@ -395,7 +398,7 @@ void TlsTransport::fail_ssl(int ssl_error, int saved_errno) {
 
 void TlsTransport::fail(std::error_code error, std::string detail) {
   if (!detail.empty()) {
-    spdlog::error("mqtt: TLS with {} failed: {}", peer_, detail);
+    kMqttLog.error("TLS with {} failed: {}", peer_, detail);
     last_failure_ = std::move(detail);
   }
   fatal_ = true;

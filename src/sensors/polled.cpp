@@ -100,14 +100,12 @@ void PolledSensor::start(SensorContext& context) {
 
 void PolledSensor::stop() {
   if (context_ == nullptr) return;
-  if (timer_ != 0) context_->loop().cancel(timer_);
-  timer_ = 0;
+  timer_.reset();
   context_ = nullptr;
 }
 
 void PolledSensor::schedule(Clock::time_point at, bool collect) {
-  timer_ = context_->loop().add_timer(at, [this, collect] {
-    timer_ = 0;
+  timer_ = context_->loop().start_timer(at, [this, collect] {
     if (collect) {
       finish();
     } else {

@@ -78,7 +78,7 @@ class Announcer {
   ha::DeviceInfo device_;
   std::chrono::milliseconds reannounce_delay_max_{0};
   AnnouncedSet announced_;
-  core::TimerId reannounce_timer_ = 0;
+  core::TimerHandle reannounce_timer_;
   std::minstd_rand random_;
 };
 

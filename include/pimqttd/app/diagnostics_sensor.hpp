@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/mqtt/client.hpp"
 #include "pimqttd/sensors/sensor.hpp"
 
@@ -44,7 +44,7 @@ class DiagnosticsSensor final : public sensors::Sensor {
   std::chrono::system_clock::time_point started_;
   std::vector<sensors::EntityInfo> entities_;
   sensors::SensorContext* context_ = nullptr;
-  core::TimerId timer_ = 0;
+  core::TimerHandle timer_;
   std::uint64_t reconnects_base_ = 0;
   std::uint64_t dropped_base_ = 0;
   std::string last_error_ = "none";

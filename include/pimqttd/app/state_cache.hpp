@@ -60,7 +60,7 @@ class StateCache {
   core::EventLoop& loop_;
   Uplink& uplink_;
   std::chrono::milliseconds replay_delay_;
-  core::TimerId replay_timer_ = 0;
+  core::TimerHandle replay_timer_;
   std::map<std::string, std::string, std::less<>> states_;
   std::set<std::string, std::less<>> unavailable_;
 };

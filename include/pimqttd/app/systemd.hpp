@@ -7,11 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "pimqttd/core/timer_queue.hpp"
-
-namespace pimqttd::core {
-class EventLoop;
-}
+#include "pimqttd/core/event_loop.hpp"
 
 namespace pimqttd::app {
 
@@ -34,7 +30,7 @@ class SystemdNotifier {
 
  private:
   core::EventLoop& loop_;
-  core::TimerId watchdog_timer_ = 0;
+  core::TimerHandle watchdog_timer_;
   std::string last_status_;
 };
 

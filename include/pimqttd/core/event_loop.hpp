@@ -6,12 +6,13 @@
 // signalfd. Callbacks run on the loop's thread, one at a time; a callback must not block for more
 // than a few milliseconds (slow work goes to core::Worker).
 //
-// Watches and timers are owned through move-only handles (start_watch, start_timer,
+// Watches and timers exist only through move-only handles (start_watch, start_timer,
 // start_periodic; the models are libgpiod 2's line_request and sdeventplus's source::Base):
 // destroying a handle, reset() or assigning another handle to it unwatches the fd or cancels the
-// timer, so an owner never cancels by hand. A watch refers to an fd it does not own: declare the
-// WatchHandle after the UniqueFd it watches (members are destroyed in reverse order), and reset()
-// it before closing the fd early.
+// timer, so an owner never cancels by hand and nothing is left registered behind a destroyed
+// owner. There are no raw ids: a member handle is the whole bookkeeping. A watch refers to an fd
+// it does not own: declare the WatchHandle after the UniqueFd it watches (members are destroyed
+// in reverse order), and reset() it before closing the fd early.
 //
 // Lifetimes: a handle must not outlive the loop that made it (the loop does not track its
 // handles; every owner of a handle already holds the loop by reference and is destroyed before
@@ -72,9 +73,8 @@ class TimerHandle {
 };
 
 /// Owns one fd watch of an EventLoop: unwatches the fd when destroyed, reset() or assigned
-/// another watch. It never owns the fd itself. A handle whose watch was removed behind its back
-/// (the raw unwatch(fd)) is inactive, and never touches a later watch of the same fd number.
-/// Move-only.
+/// another watch. It never owns the fd itself. A handle never touches a later watch of the same
+/// fd number (each watch has its own serial). Move-only.
 class WatchHandle {
  public:
   WatchHandle() noexcept = default;
@@ -133,29 +133,6 @@ class EventLoop {
   /// Runs `callback` every `period`, first after one period, until the handle lets go.
   [[nodiscard]] TimerHandle start_periodic(Clock::duration period, TimerQueue::Callback callback);
 
-  // The raw-id API below is being replaced by the handles above; its remaining users are in
-  // sensors and app. Ids and handles may be mixed: a handle's watch removed through unwatch()
-  // leaves the handle inactive.
-
-  /// As start_watch(), without a handle: the owner must unwatch() before closing the fd.
-  void watch(int fd, std::uint32_t interest, IoCallback callback);
-  /// Changes the interest set of a watched fd (cheap when unchanged).
-  void modify(int fd, std::uint32_t interest);
-  /// Stops watching fd. Safe to call for an fd that is not watched (does nothing).
-  void unwatch(int fd) noexcept;
-  [[nodiscard]] bool watching(int fd) const noexcept;
-
-  /// Runs `callback` once at `deadline` (steady clock). Returns an id for cancel().
-  TimerId add_timer(Clock::time_point deadline, TimerQueue::Callback callback);
-  /// Runs `callback` once after `delay`.
-  TimerId add_timer(Clock::duration delay, TimerQueue::Callback callback);
-  /// Runs `callback` every `period`, first after one period. Keeps running until cancelled.
-  TimerId add_periodic(Clock::duration period, TimerQueue::Callback callback);
-  /// Cancels a timer. Returns false if it already fired (one-shot) or was never there.
-  bool cancel(TimerId id) noexcept;
-  /// The timer is still scheduled (a one-shot timer stops being scheduled as its callback starts).
-  [[nodiscard]] bool scheduled(TimerId id) const noexcept;
-
   /// Blocks `signo` in the calling thread (threads started afterwards inherit the mask; Worker
   /// threads block every signal) and delivers it to `callback` through the loop's signalfd.
   /// Call it before starting other threads. One callback per signal; a second call for the same
@@ -185,8 +162,14 @@ class EventLoop {
  private:
   friend class WatchHandle;
   friend class TimerHandle;
-  /// watch() that returns the new watch's serial number (what a WatchHandle checks).
+  // What the handles call. A watch is keyed by fd and checked by serial; a timer by its id.
   std::uint32_t add_watch(int fd, std::uint32_t interest, IoCallback callback);
+  void modify(int fd, std::uint32_t interest);
+  void unwatch(int fd) noexcept;
+  TimerId add_timer(Clock::time_point deadline, Clock::duration period,
+                    TimerQueue::Callback callback);
+  bool cancel(TimerId id) noexcept;
+  [[nodiscard]] bool scheduled(TimerId id) const noexcept;
 
   struct Impl;
   std::unique_ptr<Impl> impl_;

@@ -38,7 +38,7 @@
 #include <system_error>
 #include <vector>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/sensors/sensor.hpp"
 
 namespace pimqttd::sensors {
@@ -166,7 +166,7 @@ class PolledSensor final : public Sensor {
   std::unique_ptr<Device> device_;
   FaultTracker faults_;
   SensorContext* context_ = nullptr;
-  core::TimerId timer_ = 0;
+  core::TimerHandle timer_;
   bool set_up_ = false;
   std::chrono::steady_clock::time_point cycle_start_{};
   /// The readings of the cycle's steps so far.

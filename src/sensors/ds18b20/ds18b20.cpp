@@ -51,18 +51,14 @@ void Ds18b20Sensor::start(SensorContext& context) {
 
 void Ds18b20Sensor::stop() {
   if (context_ == nullptr) return;
-  if (timer_ != 0) context_->loop().cancel(timer_);
-  timer_ = 0;
+  timer_.reset();
   ++token_->generation;  // a read still on the worker is stale from now on
   context_ = nullptr;
   waiting_ = false;
 }
 
 void Ds18b20Sensor::schedule(Clock::time_point at) {
-  timer_ = context_->loop().add_timer(at, [this] {
-    timer_ = 0;
-    attempt();
-  });
+  timer_ = context_->loop().start_timer(at, [this] { attempt(); });
 }
 
 void Ds18b20Sensor::attempt() {

@@ -29,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/hw/w1.hpp"
 #include "pimqttd/sensors/polled.hpp"
 #include "pimqttd/sensors/sensor.hpp"
@@ -90,7 +90,7 @@ class Ds18b20Sensor final : public Sensor {
   FaultTracker faults_;
   std::shared_ptr<Token> token_;
   SensorContext* context_ = nullptr;
-  core::TimerId timer_ = 0;
+  core::TimerHandle timer_;
   bool waiting_ = false;  // a read fell due while a stale one was in flight
   std::chrono::steady_clock::time_point cycle_start_{};
 };

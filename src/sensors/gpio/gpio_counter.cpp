@@ -110,18 +110,15 @@ void GpioCounter::start(SensorContext& context) {
   pulse_start_.reset();
   context.publish(options_.id, total());
   if (holder_.context() != &context) return;
-  tick_timer_ = context.loop().add_periodic(options_.interval, [this] { tick(); });
+  tick_timer_ = context.loop().start_periodic(options_.interval, [this] { tick(); });
   holder_.attempt();
 }
 
 void GpioCounter::stop() {
   if (holder_.context() == nullptr) return;
   SensorContext& context = *holder_.context();
-  core::EventLoop& loop = context.loop();
-  for (core::TimerId* timer : {&tick_timer_, &save_timer_}) {
-    if (*timer != 0) loop.cancel(*timer);
-    *timer = 0;
-  }
+  tick_timer_.reset();
+  save_timer_.reset();
   holder_.stop();
   context.persist(options_.id, std::to_string(count_));
   saved_ = count_;
@@ -187,16 +184,13 @@ void GpioCounter::tick() {
 }
 
 void GpioCounter::schedule_save() {
-  if (save_timer_ != 0 || holder_.context() == nullptr) return;
+  if (save_timer_ || holder_.context() == nullptr) return;
   const Clock::time_point at = last_save_ + options_.save_interval;
   if (at <= Clock::now()) {
     save();
     return;
   }
-  save_timer_ = holder_.context()->loop().add_timer(at, [this] {
-    save_timer_ = 0;
-    save();
-  });
+  save_timer_ = holder_.context()->loop().start_timer(at, [this] { save(); });
 }
 
 void GpioCounter::save() {

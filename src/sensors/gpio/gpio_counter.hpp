@@ -35,7 +35,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/hw/gpio.hpp"
 #include "sensors/gpio/gpio_line_holder.hpp"
 #include "pimqttd/sensors/sensor.hpp"
@@ -103,8 +103,8 @@ class GpioCounter final : public Sensor {
   std::vector<EntityInfo> entities_;
   GpioLineHolder holder_;
   int decimals_ = 0;  ///< of the multiplier, for rounding
-  core::TimerId tick_timer_ = 0;
-  core::TimerId save_timer_ = 0;
+  core::TimerHandle tick_timer_;
+  core::TimerHandle save_timer_;
   std::uint64_t count_ = 0;
   std::uint64_t published_ = 0;  ///< the count last published
   std::uint64_t saved_ = 0;      ///< the count last persisted (or restored)

@@ -32,7 +32,7 @@ GpioInput::GpioInput(GpioInputOptions options, std::shared_ptr<hw::GpioLines> li
                         published_ = first_value_;
                         holder_.context()->publish(options_.id, first_value_);
                       },
-                  .on_released = [this] { cancel_debounce(); },
+                  .on_released = [this] { debounce_timer_.reset(); },
               }) {
   EntityInfo info;
   info.id = options_.id;
@@ -53,13 +53,8 @@ void GpioInput::start(SensorContext& context) {
 
 void GpioInput::stop() {
   if (holder_.context() == nullptr) return;
-  cancel_debounce();
+  debounce_timer_.reset();
   holder_.stop();
-}
-
-void GpioInput::cancel_debounce() {
-  if (debounce_timer_ != 0) holder_.context()->loop().cancel(debounce_timer_);
-  debounce_timer_ = 0;
 }
 
 void GpioInput::on_events(std::uint32_t events) {
@@ -76,11 +71,8 @@ void GpioInput::on_events(std::uint32_t events) {
     return;
   }
   // Every edge restarts the wait: the value counts once the line has been quiet that long.
-  cancel_debounce();
-  debounce_timer_ = holder_.context()->loop().add_timer(options_.debounce, [this] {
-    debounce_timer_ = 0;
-    settle();
-  });
+  debounce_timer_ =
+      holder_.context()->loop().start_timer(options_.debounce, [this] { settle(); });
 }
 
 void GpioInput::settle() {

@@ -25,7 +25,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/hw/gpio.hpp"
 #include "sensors/gpio/gpio_line_holder.hpp"
 #include "pimqttd/sensors/sensor.hpp"
@@ -64,12 +64,11 @@ class GpioInput final : public Sensor {
  private:
   void on_events(std::uint32_t events);
   void settle();
-  void cancel_debounce();
 
   GpioInputOptions options_;
   std::vector<EntityInfo> entities_;
   GpioLineHolder holder_;
-  core::TimerId debounce_timer_ = 0;
+  core::TimerHandle debounce_timer_;
   bool first_value_ = false;  ///< read when the line was requested
   std::optional<bool> published_;
   std::vector<hw::GpioEvent> events_;  // reused between reads

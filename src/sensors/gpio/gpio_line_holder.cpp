@@ -25,15 +25,14 @@ void GpioLineHolder::start(SensorContext& context) {
 
 void GpioLineHolder::stop() {
   if (context_ == nullptr) return;
-  if (retry_timer_ != 0) context_->loop().cancel(retry_timer_);
-  retry_timer_ = 0;
+  retry_timer_.reset();
   release();
   context_ = nullptr;
 }
 
 void GpioLineHolder::release() {
   if (!line_) return;
-  if (hooks_.on_events && line_->event_fd() >= 0) context_->loop().unwatch(line_->event_fd());
+  events_watch_.reset();
   line_.reset();
 }
 
@@ -56,7 +55,8 @@ void GpioLineHolder::attempt() {
     }
   }
   if (hooks_.on_events) {
-    context->loop().watch(line_->event_fd(), core::kReadable, hooks_.on_events);
+    events_watch_ =
+        context->loop().start_watch(line_->event_fd(), core::kReadable, hooks_.on_events);
   }
   faults_.succeeded(*context, entities_);
   if (context_ != context) return;  // stopped from inside a callback
@@ -70,10 +70,7 @@ void GpioLineHolder::fail(std::string_view reason) {
   if (hooks_.on_released) hooks_.on_released();
   const std::chrono::milliseconds retry = faults_.failed(*context, entities_, why);
   if (context_ != context) return;
-  retry_timer_ = context->loop().add_timer(retry, [this] {
-    retry_timer_ = 0;
-    attempt();
-  });
+  retry_timer_ = context->loop().start_timer(retry, [this] { attempt(); });
 }
 
 }  // namespace pimqttd::sensors

@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/hw/gpio.hpp"
 #include "pimqttd/sensors/polled.hpp"
 #include "pimqttd/sensors/sensor.hpp"
@@ -78,7 +78,9 @@ class GpioLineHolder {
   Hooks hooks_;
   SensorContext* context_ = nullptr;
   std::unique_ptr<hw::GpioLine> line_;
-  core::TimerId retry_timer_ = 0;
+  /// Watches line_'s event fd while the line is held (declared after line_: destroyed first).
+  core::WatchHandle events_watch_;
+  core::TimerHandle retry_timer_;
 };
 
 }  // namespace pimqttd::sensors

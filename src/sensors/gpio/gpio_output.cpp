@@ -46,7 +46,7 @@ GpioOutput::GpioOutput(GpioOutputOptions options, std::shared_ptr<hw::GpioLines>
                       },
                   .on_released =
                       [this] {
-                        cancel_pulse();
+                        pulse_timer_.reset();
                         // A pulse cut short by the fault is not resumed when the line comes
                         // back.
                         if (options_.momentary) state_ = false;
@@ -88,18 +88,13 @@ void GpioOutput::start(SensorContext& context) {
 
 void GpioOutput::stop() {
   if (holder_.context() == nullptr) return;
-  cancel_pulse();
+  pulse_timer_.reset();
   if (options_.momentary && state_ && holder_.line() != nullptr) {
     // A pulse must not outlive the daemon; the error has nowhere to go any more.
     static_cast<void>(holder_.line()->set_value(false));
     state_ = false;
   }
   holder_.stop();
-}
-
-void GpioOutput::cancel_pulse() {
-  if (pulse_timer_ != 0) holder_.context()->loop().cancel(pulse_timer_);
-  pulse_timer_ = 0;
 }
 
 void GpioOutput::command(std::string_view /*entity_id*/, std::string_view payload) {
@@ -117,7 +112,7 @@ void GpioOutput::command(std::string_view /*entity_id*/, std::string_view payloa
 }
 
 void GpioOutput::apply(bool on) {
-  if (!on) cancel_pulse();
+  if (!on) pulse_timer_.reset();
   hw::GpioLine& line = *holder_.line();
   if (const auto error = line.set_value(on)) {
     holder_.fail(
@@ -130,11 +125,7 @@ void GpioOutput::apply(bool on) {
   if (holder_.context() != context) return;
   remember(on);
   if (on && options_.momentary) {
-    cancel_pulse();
-    pulse_timer_ = context->loop().add_timer(*options_.momentary, [this] {
-      pulse_timer_ = 0;
-      apply(false);
-    });
+    pulse_timer_ = context->loop().start_timer(*options_.momentary, [this] { apply(false); });
   }
 }
 

@@ -27,7 +27,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/hw/gpio.hpp"
 #include "sensors/gpio/gpio_line_holder.hpp"
 #include "pimqttd/sensors/sensor.hpp"
@@ -73,12 +73,11 @@ class GpioOutput final : public Sensor {
   void apply(bool on);
   /// Persists `on` when it differs from what is saved (never for a momentary output).
   void remember(bool on);
-  void cancel_pulse();
 
   GpioOutputOptions options_;
   std::vector<EntityInfo> entities_;
   GpioLineHolder holder_;
-  core::TimerId pulse_timer_ = 0;
+  core::TimerHandle pulse_timer_;
   bool state_ = false;
   std::optional<bool> saved_;  ///< the state persisted (or restored)
 };

@@ -367,12 +367,12 @@ void SystemSensor::start(SensorContext& context) {
   }
   core::EventLoop& loop = context.loop();
   for (const milliseconds interval : intervals) {
-    timers_.push_back(loop.add_periodic(interval, [this, interval] {
+    timers_.push_back(loop.start_periodic(interval, [this, interval] {
       poll([interval](const Entry& entry) { return entry.spec.interval == interval; });
     }));
   }
   if (warmup) {
-    timers_.push_back(loop.add_timer(options_.rate_warmup, [this] {
+    timers_.push_back(loop.start_timer(options_.rate_warmup, [this] {
       poll([this](const Entry& entry) {
         return is_rate(entry.spec.kind) && options_.rate_warmup < entry.spec.interval;
       });
@@ -383,8 +383,6 @@ void SystemSensor::start(SensorContext& context) {
 
 void SystemSensor::stop() {
   if (context_ == nullptr) return;
-  core::EventLoop& loop = context_->loop();
-  for (const core::TimerId id : timers_) loop.cancel(id);
   timers_.clear();
   context_ = nullptr;
 }

@@ -62,7 +62,7 @@
 #include <utility>
 #include <vector>
 
-#include "pimqttd/core/timer_queue.hpp"
+#include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/hw/procfs.hpp"
 #include "pimqttd/sensors/sensor.hpp"
 
@@ -165,7 +165,7 @@ class SystemSensor final : public Sensor {
   std::vector<EntityInfo> entities_;
   std::vector<std::pair<std::string, std::string>> left_out_;
   SensorContext* context_ = nullptr;
-  std::vector<core::TimerId> timers_;
+  std::vector<core::TimerHandle> timers_;
 };
 
 }  // namespace pimqttd::sensors

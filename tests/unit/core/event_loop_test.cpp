@@ -61,6 +61,18 @@ std::string receive_text(int fd) {
   return {buffer.data(), static_cast<std::size_t>(n)};
 }
 
+// Whether `fd` is watched: a second watch of it is refused.
+bool watched(EventLoop& loop, int fd) {
+  try {
+    const WatchHandle probe = loop.start_watch(fd, kReadable, [](std::uint32_t) {});
+    return false;
+  } catch (const std::logic_error&) {
+    return true;
+  } catch (const std::system_error&) {
+    return false;  // not a valid fd at all
+  }
+}
+
 class Boom : public std::runtime_error {
  public:
   Boom() : std::runtime_error("boom") {}
@@ -80,72 +92,75 @@ TEST(EventLoop, ReadableWatchGetsTheBytes) {
   SocketPair pair;
   std::vector<std::uint32_t> events;
   std::string received;
-  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t ev) {
+  const WatchHandle watch = loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t ev) {
     events.push_back(ev);
     received += receive_text(pair.a.get());
   });
-  EXPECT_TRUE(loop.watching(pair.a.get()));
+  EXPECT_TRUE(watch.active());
+  EXPECT_TRUE(watched(loop, pair.a.get()));
   EXPECT_EQ(loop.run_once(0ms), 0U);
 
   send_text(pair.b.get(), "hello");
   ASSERT_TRUE(run_until(loop, [&] { return received == "hello"; }));
   ASSERT_EQ(events.size(), 1U);
   EXPECT_EQ(events[0], kReadable);
-  loop.unwatch(pair.a.get());
 }
 
 TEST(EventLoop, WritableWatchIsCalledWhenTheSocketHasRoom) {
   EventLoop loop;
   SocketPair pair;
   std::uint32_t seen = 0;
-  loop.watch(pair.a.get(), kWritable, [&](std::uint32_t ev) {
+  WatchHandle watch;
+  watch = loop.start_watch(pair.a.get(), kWritable, [&](std::uint32_t ev) {
     seen = ev;
     send_text(pair.a.get(), "x");
-    loop.modify(pair.a.get(), 0);
+    watch.set_interest(0);
   });
   EXPECT_EQ(loop.run_once(1s), 1U);
   EXPECT_EQ(seen, kWritable);
   EXPECT_EQ(receive_text(pair.b.get()), "x");
-  loop.unwatch(pair.a.get());
 }
 
-TEST(EventLoop, ModifyChangesTheInterestSet) {
+TEST(EventLoop, SetInterestChangesTheInterestSet) {
   EventLoop loop;
   SocketPair pair;
   std::vector<std::uint32_t> events;
-  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t ev) { events.push_back(ev); });
+  WatchHandle watch =
+      loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t ev) { events.push_back(ev); });
   EXPECT_EQ(loop.run_once(0ms), 0U);  // nothing to read
 
-  loop.modify(pair.a.get(), kWritable);
+  watch.set_interest(kWritable);
   EXPECT_EQ(loop.run_once(1s), 1U);
   ASSERT_EQ(events.size(), 1U);
   EXPECT_EQ(events[0], kWritable);
 
-  loop.modify(pair.a.get(), kReadable | kWritable);
+  watch.set_interest(kReadable | kWritable);
   send_text(pair.b.get(), "y");
   EXPECT_EQ(loop.run_once(1s), 1U);
   ASSERT_EQ(events.size(), 2U);
   EXPECT_EQ(events[1], kReadable | kWritable);
 
-  loop.modify(pair.a.get(), 0);  // parked: readable data stays unreported
+  watch.set_interest(0);  // parked: readable data stays unreported
   EXPECT_EQ(loop.run_once(5ms), 0U);
   EXPECT_EQ(events.size(), 2U);
-  loop.unwatch(pair.a.get());
 }
 
 TEST(EventLoop, WatchRulesAreEnforced) {
   EventLoop loop;
   SocketPair pair;
-  loop.watch(pair.a.get(), kReadable, [](std::uint32_t) {});
-  EXPECT_THROW(loop.watch(pair.a.get(), kReadable, [](std::uint32_t) {}), std::logic_error);
-  EXPECT_THROW(loop.modify(pair.b.get(), kReadable), std::logic_error);
-  EXPECT_THROW(loop.watch(pair.b.get(), kReadable, EventLoop::IoCallback{}),
-               std::invalid_argument);
-  EXPECT_FALSE(loop.watching(pair.b.get()));
-  loop.unwatch(pair.b.get());  // not watched: nothing happens
-  loop.unwatch(pair.a.get());
-  EXPECT_FALSE(loop.watching(pair.a.get()));
-  loop.unwatch(pair.a.get());
+  WatchHandle watch = loop.start_watch(pair.a.get(), kReadable, [](std::uint32_t) {});
+  EXPECT_THROW(static_cast<void>(loop.start_watch(pair.a.get(), kReadable, [](std::uint32_t) {})),
+               std::logic_error);
+  WatchHandle empty;
+  EXPECT_THROW(empty.set_interest(kReadable), std::logic_error);
+  EXPECT_THROW(
+      static_cast<void>(loop.start_watch(pair.b.get(), kReadable, EventLoop::IoCallback{})),
+      std::invalid_argument);
+  EXPECT_FALSE(watched(loop, pair.b.get()));
+  empty.reset();  // not watching: nothing happens
+  watch.reset();
+  EXPECT_FALSE(watched(loop, pair.a.get()));
+  watch.reset();
 }
 
 TEST(EventLoop, WatchOnABadFdThrowsSystemError) {
@@ -155,8 +170,9 @@ TEST(EventLoop, WatchOnABadFdThrowsSystemError) {
     SocketPair pair;
     fd = pair.a.get();
   }
-  EXPECT_THROW(loop.watch(fd, kReadable, [](std::uint32_t) {}), std::system_error);
-  EXPECT_FALSE(loop.watching(fd));
+  EXPECT_THROW(static_cast<void>(loop.start_watch(fd, kReadable, [](std::uint32_t) {})),
+               std::system_error);
+  EXPECT_FALSE(watched(loop, fd));
 }
 
 TEST(EventLoop, UnwatchInsideAnotherCallbackOfTheSameBatch) {
@@ -167,22 +183,22 @@ TEST(EventLoop, UnwatchInsideAnotherCallbackOfTheSameBatch) {
   send_text(first.b.get(), "1");
   send_text(second.b.get(), "2");
   std::string order;
-  loop.watch(first.a.get(), kReadable, [&](std::uint32_t) {
+  WatchHandle first_watch;
+  WatchHandle second_watch;
+  first_watch = loop.start_watch(first.a.get(), kReadable, [&](std::uint32_t) {
     static_cast<void>(receive_text(first.a.get()));
     order += '1';
-    loop.unwatch(second.a.get());
+    second_watch.reset();
   });
-  loop.watch(second.a.get(), kReadable, [&](std::uint32_t) {
+  second_watch = loop.start_watch(second.a.get(), kReadable, [&](std::uint32_t) {
     static_cast<void>(receive_text(second.a.get()));
     order += '2';
-    loop.unwatch(first.a.get());
+    first_watch.reset();
   });
   EXPECT_EQ(loop.run_once(1s), 1U);
   ASSERT_EQ(order.size(), 1U);
   EXPECT_EQ(loop.run_once(5ms), 0U);
   EXPECT_EQ(order.size(), 1U);
-  loop.unwatch(first.a.get());
-  loop.unwatch(second.a.get());
 }
 
 TEST(EventLoop, ANewWatchOnTheSameFdDoesNotGetTheStaleEvent) {
@@ -193,27 +209,28 @@ TEST(EventLoop, ANewWatchOnTheSameFdDoesNotGetTheStaleEvent) {
   send_text(second.b.get(), "2");
   std::string order;
   // Whichever runs first replaces the other's watch with a new one on the same fd.
-  auto replace = [&](int other) {
-    loop.unwatch(other);
-    loop.watch(other, kReadable, [&order](std::uint32_t) { order += 'n'; });
+  WatchHandle first_watch;
+  WatchHandle second_watch;
+  auto replace = [&](WatchHandle& other) {
+    const int fd = other.fd();
+    other.reset();
+    other = loop.start_watch(fd, kReadable, [&order](std::uint32_t) { order += 'n'; });
   };
-  loop.watch(first.a.get(), kReadable, [&](std::uint32_t) {
+  first_watch = loop.start_watch(first.a.get(), kReadable, [&](std::uint32_t) {
     static_cast<void>(receive_text(first.a.get()));
     order += 'o';
-    replace(second.a.get());
+    replace(second_watch);
   });
-  loop.watch(second.a.get(), kReadable, [&](std::uint32_t) {
+  second_watch = loop.start_watch(second.a.get(), kReadable, [&](std::uint32_t) {
     static_cast<void>(receive_text(second.a.get()));
     order += 'o';
-    replace(first.a.get());
+    replace(first_watch);
   });
   EXPECT_EQ(loop.run_once(1s), 1U);
   EXPECT_EQ(order, "o");
   // The new watch gets its own, fresh event on the next iteration.
   EXPECT_EQ(loop.run_once(1s), 1U);
   EXPECT_EQ(order, "on");
-  loop.unwatch(first.a.get());
-  loop.unwatch(second.a.get());
 }
 
 TEST(EventLoop, ACallbackMayUnwatchItsOwnFd) {
@@ -221,8 +238,9 @@ TEST(EventLoop, ACallbackMayUnwatchItsOwnFd) {
   SocketPair pair;
   int calls = 0;
   std::string captured = "kept alive while running";
-  loop.watch(pair.a.get(), kReadable, [&, captured](std::uint32_t) {
-    loop.unwatch(pair.a.get());
+  WatchHandle watch;
+  watch = loop.start_watch(pair.a.get(), kReadable, [&, captured](std::uint32_t) {
+    watch.reset();
     ++calls;
     EXPECT_EQ(captured, "kept alive while running");  // the closure still exists
   });
@@ -230,7 +248,8 @@ TEST(EventLoop, ACallbackMayUnwatchItsOwnFd) {
   EXPECT_EQ(loop.run_once(1s), 1U);
   EXPECT_EQ(loop.run_once(5ms), 0U);
   EXPECT_EQ(calls, 1);
-  EXPECT_FALSE(loop.watching(pair.a.get()));
+  EXPECT_FALSE(watch.active());
+  EXPECT_FALSE(watched(loop, pair.a.get()));
 }
 
 TEST(EventLoop, PeerCloseIsReportedAsError) {
@@ -238,11 +257,12 @@ TEST(EventLoop, PeerCloseIsReportedAsError) {
   SocketPair pair;
   std::uint32_t seen = 0;
   ssize_t read_result = -2;
-  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t ev) {
+  WatchHandle watch;
+  watch = loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t ev) {
     seen = ev;
     std::array<char, 8> buffer{};
     read_result = ::read(pair.a.get(), buffer.data(), buffer.size());
-    loop.unwatch(pair.a.get());
+    watch.reset();
   });
   pair.b.reset();
   ASSERT_TRUE(run_until(loop, [&] { return seen != 0; }));
@@ -254,9 +274,10 @@ TEST(EventLoop, ErrorIsReportedEvenToAParkedWatch) {
   EventLoop loop;
   SocketPair pair;
   std::uint32_t seen = 0;
-  loop.watch(pair.a.get(), 0, [&](std::uint32_t ev) {
+  WatchHandle watch;
+  watch = loop.start_watch(pair.a.get(), 0, [&](std::uint32_t ev) {
     seen = ev;
-    loop.unwatch(pair.a.get());
+    watch.reset();
   });
   pair.b.reset();
   ASSERT_TRUE(run_until(loop, [&] { return seen != 0; }));
@@ -270,22 +291,22 @@ TEST(EventLoop, OneShotTimerFiresOnce) {
   const auto start = EventLoop::now();
   int fired = 0;
   Clock::time_point when;
-  const TimerId id = loop.add_timer(5ms, [&] {
+  const TimerHandle timer = loop.start_timer(5ms, [&] {
     ++fired;
     when = EventLoop::now();
   });
-  EXPECT_NE(id, 0U);
+  EXPECT_TRUE(timer.active());
   ASSERT_TRUE(run_until(loop, [&] { return fired == 1; }));
   EXPECT_GE(when - start, 5ms);
   EXPECT_EQ(loop.run_once(10ms), 0U);
   EXPECT_EQ(fired, 1);
-  EXPECT_FALSE(loop.cancel(id));
+  EXPECT_FALSE(timer.active());
 }
 
 TEST(EventLoop, TimerAtAPastDeadlineFires) {
   EventLoop loop;
   bool fired = false;
-  loop.add_timer(EventLoop::now() - 1s, [&] { fired = true; });
+  const TimerHandle timer = loop.start_timer(EventLoop::now() - 1s, [&] { fired = true; });
   EXPECT_TRUE(run_until(loop, [&] { return fired; }));
 }
 
@@ -293,9 +314,9 @@ TEST(EventLoop, TimersFireInDeadlineOrder) {
   EventLoop loop;
   std::string order;
   const auto base = EventLoop::now();
-  loop.add_timer(base + 6ms, [&] { order += 'c'; });
-  loop.add_timer(base + 2ms, [&] { order += 'a'; });
-  loop.add_timer(base + 4ms, [&] { order += 'b'; });
+  const TimerHandle c = loop.start_timer(base + 6ms, [&] { order += 'c'; });
+  const TimerHandle a = loop.start_timer(base + 2ms, [&] { order += 'a'; });
+  const TimerHandle b = loop.start_timer(base + 4ms, [&] { order += 'b'; });
   EXPECT_TRUE(run_until(loop, [&] { return order.size() == 3; }));
   EXPECT_EQ(order, "abc");
 }
@@ -305,11 +326,12 @@ TEST(EventLoop, PeriodicTimerRepeatsUntilCancelled) {
   int fired = 0;
   std::vector<Clock::time_point> times;
   const auto start = EventLoop::now();
-  TimerId id = 0;
-  id = loop.add_periodic(3ms, [&] {
+  TimerHandle timer;
+  timer = loop.start_periodic(3ms, [&] {
     times.push_back(EventLoop::now());
     if (++fired == 4) {
-      EXPECT_TRUE(loop.cancel(id));
+      EXPECT_TRUE(timer.active());
+      timer.reset();
     }
   });
   ASSERT_TRUE(run_until(loop, [&] { return fired == 4; }));
@@ -323,18 +345,20 @@ TEST(EventLoop, PeriodicTimerRepeatsUntilCancelled) {
 
 TEST(EventLoop, PeriodMustBePositive) {
   EventLoop loop;
-  EXPECT_THROW(loop.add_periodic(0ms, [] {}), std::invalid_argument);
-  EXPECT_THROW(loop.add_periodic(-1ms, [] {}), std::invalid_argument);
+  EXPECT_THROW(static_cast<void>(loop.start_periodic(0ms, [] {})), std::invalid_argument);
+  EXPECT_THROW(static_cast<void>(loop.start_periodic(-1ms, [] {})), std::invalid_argument);
 }
 
 TEST(EventLoop, CancelledTimerNeverFires) {
   EventLoop loop;
   bool fired = false;
   bool done = false;
-  const TimerId id = loop.add_timer(2ms, [&] { fired = true; });
-  loop.add_timer(10ms, [&] { done = true; });
-  EXPECT_TRUE(loop.cancel(id));
-  EXPECT_FALSE(loop.cancel(id));
+  TimerHandle timer = loop.start_timer(2ms, [&] { fired = true; });
+  const TimerHandle later = loop.start_timer(10ms, [&] { done = true; });
+  EXPECT_TRUE(timer.active());
+  timer.reset();
+  EXPECT_FALSE(timer.active());
+  timer.reset();
   ASSERT_TRUE(run_until(loop, [&] { return done; }));
   EXPECT_FALSE(fired);
 }
@@ -344,11 +368,13 @@ TEST(EventLoop, TimerCancelledByAnIoCallbackOfTheSameIterationNeverFires) {
   SocketPair pair;
   bool fired = false;
   bool io = false;
-  const TimerId id = loop.add_timer(EventLoop::now() - 1s, [&] { fired = true; });
-  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t) {
+  TimerHandle timer = loop.start_timer(EventLoop::now() - 1s, [&] { fired = true; });
+  WatchHandle watch;
+  watch = loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t) {
     io = true;
-    EXPECT_TRUE(loop.cancel(id));
-    loop.unwatch(pair.a.get());
+    EXPECT_TRUE(timer.active());
+    timer.reset();
+    watch.reset();
   });
   send_text(pair.b.get(), "c");
   ASSERT_TRUE(run_until(loop, [&] { return io; }));
@@ -361,13 +387,14 @@ TEST(EventLoop, TimerCancelledByAnIoCallbackOfTheSameIterationNeverFires) {
 TEST(EventLoop, StopFromACallbackEndsRun) {
   EventLoop loop;
   int ticks = 0;
-  loop.add_periodic(1ms, [&] {
+  const TimerHandle ticker = loop.start_periodic(1ms, [&] {
     if (++ticks == 3) {
       loop.stop();
     }
   });
   // Turns a hang into a failure.
-  loop.add_timer(kGenerous, [] { throw std::runtime_error("run() did not stop"); });
+  const TimerHandle guard =
+      loop.start_timer(kGenerous, [] { throw std::runtime_error("run() did not stop"); });
   EXPECT_FALSE(loop.stopped());
   loop.run();
   EXPECT_TRUE(loop.stopped());
@@ -377,9 +404,10 @@ TEST(EventLoop, StopFromACallbackEndsRun) {
 TEST(EventLoop, RunCanBeCalledAgainAfterStop) {
   EventLoop loop;
   int runs = 0;
-  loop.add_timer(kGenerous, [] { throw std::runtime_error("run() did not stop"); });
+  const TimerHandle guard =
+      loop.start_timer(kGenerous, [] { throw std::runtime_error("run() did not stop"); });
   for (int i = 0; i < 2; ++i) {
-    loop.add_timer(1ms, [&] {
+    const TimerHandle once = loop.start_timer(1ms, [&] {
       ++runs;
       loop.stop();
     });
@@ -431,8 +459,9 @@ TEST(EventLoop, StopFromASignalEndsRun) {
     got = true;
     loop.stop();
   });
-  loop.add_timer(kGenerous, [] { throw std::runtime_error("run() did not stop"); });
-  loop.add_timer(1ms, [] { ASSERT_EQ(::raise(SIGUSR1), 0); });
+  const TimerHandle guard =
+      loop.start_timer(kGenerous, [] { throw std::runtime_error("run() did not stop"); });
+  const TimerHandle raise = loop.start_timer(1ms, [] { ASSERT_EQ(::raise(SIGUSR1), 0); });
   loop.run();
   EXPECT_TRUE(got);
 }
@@ -443,7 +472,7 @@ TEST(EventLoop, DeferredCallbacksRunInOrderAfterTheIterationsIo) {
   EventLoop loop;
   SocketPair pair;
   std::string order;
-  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t) {
+  const WatchHandle watch = loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t) {
     static_cast<void>(receive_text(pair.a.get()));
     order += 'i';
     loop.defer([&] { order += '1'; });
@@ -457,7 +486,6 @@ TEST(EventLoop, DeferredCallbacksRunInOrderAfterTheIterationsIo) {
   EXPECT_EQ(order, "i12");
   EXPECT_EQ(loop.run_once(1s), 1U);
   EXPECT_EQ(order, "i123");
-  loop.unwatch(pair.a.get());
 }
 
 TEST(EventLoop, DeferredCallbacksRunAfterTheIterationsTimers) {
@@ -465,12 +493,12 @@ TEST(EventLoop, DeferredCallbacksRunAfterTheIterationsTimers) {
   std::string order;
   bool fired = false;
   const auto due = EventLoop::now() + 1ms;  // one deadline: both are due in the same iteration
-  loop.add_timer(due, [&] {
+  const TimerHandle t = loop.start_timer(due, [&] {
     fired = true;
     loop.defer([&] { order += 'd'; });
     order += 't';
   });
-  loop.add_timer(due, [&] { order += 'u'; });
+  const TimerHandle u = loop.start_timer(due, [&] { order += 'u'; });
   ASSERT_TRUE(run_until(loop, [&] { return fired; }));
   EXPECT_EQ(order, "tud");
 }
@@ -492,7 +520,7 @@ TEST(EventLoop, ExceptionFromAnIoCallbackPropagates) {
   EventLoop loop;
   SocketPair pair;
   int calls = 0;
-  loop.watch(pair.a.get(), kReadable, [&](std::uint32_t) {
+  const WatchHandle watch = loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t) {
     ++calls;
     throw Boom();
   });
@@ -501,13 +529,12 @@ TEST(EventLoop, ExceptionFromAnIoCallbackPropagates) {
   // Level-triggered: still readable, reported again.
   EXPECT_THROW(loop.run_once(1s), Boom);
   EXPECT_EQ(calls, 2);
-  loop.unwatch(pair.a.get());
 }
 
 TEST(EventLoop, ExceptionFromATimerStopsRunAndPropagates) {
   EventLoop loop;
-  loop.add_timer(1ms, [] { throw Boom(); });
-  loop.add_timer(kGenerous, [&] { loop.stop(); });
+  const TimerHandle boom = loop.start_timer(1ms, [] { throw Boom(); });
+  const TimerHandle guard = loop.start_timer(kGenerous, [&] { loop.stop(); });
   EXPECT_THROW(loop.run(), Boom);
   EXPECT_TRUE(loop.stopped());
 }
@@ -623,9 +650,9 @@ TEST(EventLoopHandles, DestroyingAWatchHandleUnwatches) {
         loop.start_watch(pair.a.get(), kReadable, [&](std::uint32_t) { ++called; });
     EXPECT_TRUE(watch.active());
     EXPECT_EQ(watch.fd(), pair.a.get());
-    EXPECT_TRUE(loop.watching(pair.a.get()));
+    EXPECT_TRUE(watched(loop, pair.a.get()));
   }
-  EXPECT_FALSE(loop.watching(pair.a.get()));
+  EXPECT_FALSE(watched(loop, pair.a.get()));
   send_text(pair.b.get(), "x");
   EXPECT_EQ(loop.run_once(10ms), 0U);
   EXPECT_EQ(called, 0);
@@ -646,7 +673,7 @@ TEST(EventLoopHandles, MovingAndReassigningWatchHandles) {
     seen += 'b';
     receive_text(second.a.get());
   });
-  EXPECT_FALSE(loop.watching(first.a.get()));
+  EXPECT_FALSE(watched(loop, first.a.get()));
   send_text(first.b.get(), "x");
   send_text(second.b.get(), "y");
   ASSERT_TRUE(run_until(loop, [&] { return !seen.empty(); }));
@@ -675,12 +702,13 @@ TEST(EventLoopHandles, AStaleWatchHandleLeavesALaterWatchOfTheSameFdAlone) {
   EventLoop loop;
   SocketPair pair;
   WatchHandle stale = loop.start_watch(pair.a.get(), kReadable, [](std::uint32_t) {});
-  loop.unwatch(pair.a.get());  // the raw API removes it behind the handle's back
+  stale.reset();
   EXPECT_FALSE(stale.active());
   WatchHandle current = loop.start_watch(pair.a.get(), kReadable, [](std::uint32_t) {});
   stale.reset();
+  EXPECT_FALSE(stale.active());
   EXPECT_TRUE(current.active());
-  EXPECT_TRUE(loop.watching(pair.a.get()));
+  EXPECT_TRUE(watched(loop, pair.a.get()));
 }
 
 TEST(EventLoopHandles, AWatchHandleMayBeDestroyedInsideItsOwnCallback) {
@@ -694,7 +722,7 @@ TEST(EventLoopHandles, AWatchHandleMayBeDestroyedInsideItsOwnCallback) {
   });
   send_text(pair.b.get(), "x");
   ASSERT_TRUE(run_until(loop, [&] { return called == 1; }));
-  EXPECT_FALSE(loop.watching(pair.a.get()));
+  EXPECT_FALSE(watched(loop, pair.a.get()));
   EXPECT_EQ(loop.run_once(10ms), 0U);
   EXPECT_EQ(called, 1);
 }
