@@ -4,14 +4,13 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <system_error>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "pimqttd/core/file.hpp"
 #include "pimqttd/core/log.hpp"
 #include "pimqttd/core/unique_fd.hpp"
 #include "pimqttd/ha/discovery.hpp"
@@ -44,11 +43,9 @@ void write_all(int fd, const std::string& contents, const std::string& name) {
 std::optional<nlohmann::json> read_document(const std::filesystem::path& directory,
                                             const char* name) {
   if (directory.empty()) return std::nullopt;
-  std::ifstream in(directory / name);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  return nlohmann::json::parse(text.str());
+  const core::FileContents contents = core::read_file(directory / name);
+  if (contents.open_failed) return std::nullopt;
+  return nlohmann::json::parse(contents.text);
 }
 
 }  // namespace

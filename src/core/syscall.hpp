@@ -28,11 +28,14 @@ auto checked(const char* call, F&& f) {
   }
 }
 
-/// Reads exactly `size` bytes from a non-blocking fd that hands out whole records (timerfd,
-/// eventfd, signalfd). Returns false when nothing is there yet (EAGAIN).
-inline bool read_record(int fd, void* buffer, std::size_t size, const char* call) {
+/// One whole record through `transfer` (::read or ::write) on a non-blocking fd that hands out
+/// whole records (timerfd, eventfd, signalfd). Returns false when the fd is not ready (EAGAIN);
+/// a short transfer is EIO.
+template <class Buffer, class Transfer>
+bool transfer_record(int fd, Buffer* buffer, std::size_t size, const char* call,
+                     Transfer transfer) {
   for (;;) {
-    const ssize_t n = ::read(fd, buffer, size);
+    const ssize_t n = transfer(fd, buffer, size);
     if (n >= 0) {
       if (static_cast<std::size_t>(n) != size) {
         throw std::system_error(EIO, std::system_category(), call);
@@ -49,24 +52,14 @@ inline bool read_record(int fd, void* buffer, std::size_t size, const char* call
   }
 }
 
-/// Writes one whole record to a non-blocking fd. Returns false on EAGAIN.
+/// Reads exactly `size` bytes (one record). Returns false when nothing is there yet (EAGAIN).
+inline bool read_record(int fd, void* buffer, std::size_t size, const char* call) {
+  return transfer_record(fd, buffer, size, call, ::read);
+}
+
+/// Writes one whole record. Returns false on EAGAIN.
 inline bool write_record(int fd, const void* buffer, std::size_t size, const char* call) {
-  for (;;) {
-    const ssize_t n = ::write(fd, buffer, size);
-    if (n >= 0) {
-      if (static_cast<std::size_t>(n) != size) {
-        throw std::system_error(EIO, std::system_category(), call);
-      }
-      return true;
-    }
-    if (errno == EINTR) {
-      continue;
-    }
-    if (errno == EAGAIN || errno == EWOULDBLOCK) {
-      return false;
-    }
-    throw_errno(call);
-  }
+  return transfer_record(fd, buffer, size, call, ::write);
 }
 
 }  // namespace pimqttd::core::sys

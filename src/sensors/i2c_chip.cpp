@@ -63,4 +63,12 @@ void I2cChip::fail(std::string_view message) const {
   throw DeviceError(fmt::format("{}: {}", where_, message));
 }
 
+ContinuousChip::ContinuousChip(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address,
+                               std::string_view name, std::chrono::milliseconds wake_time)
+    : chip_(std::move(bus), address, name), wake_time_(wake_time) {}
+
+std::chrono::milliseconds ContinuousChip::begin() {
+  return std::exchange(woken_, false) ? wake_time_ : std::chrono::milliseconds{0};
+}
+
 }  // namespace pimqttd::sensors

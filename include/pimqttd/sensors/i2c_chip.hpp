@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "pimqttd/hw/i2c.hpp"
+#include "pimqttd/sensors/polled.hpp"
 
 namespace pimqttd::sensors {
 
@@ -49,6 +50,27 @@ class I2cChip {
   std::shared_ptr<hw::I2cBus> bus_;
   std::uint8_t address_;
   std::string where_;
+};
+
+/// A chip that converts continuously on its own into a register a cycle just reads (MCP9808,
+/// LM75), and that may have been left in shutdown, where it stops converting and holds an old
+/// reading. setup() calls woke() after taking it out of shutdown; the next begin() then waits
+/// `wake_time` for a fresh conversion, and every other begin() none.
+class ContinuousChip : public Device {
+ public:
+  std::chrono::milliseconds begin() override;
+
+ protected:
+  ContinuousChip(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address, std::string_view name,
+                 std::chrono::milliseconds wake_time);
+
+  [[nodiscard]] I2cChip& chip() noexcept { return chip_; }
+  void woke() noexcept { woken_ = true; }
+
+ private:
+  I2cChip chip_;
+  std::chrono::milliseconds wake_time_;
+  bool woken_ = false;
 };
 
 }  // namespace pimqttd::sensors

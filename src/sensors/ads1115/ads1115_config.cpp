@@ -86,8 +86,9 @@ std::shared_ptr<const SensorSettings> parse_ads1115(ObjectReader& reader,
         });
     if (clash != settings->channels.end()) {
       reader.diagnostics().error(
-          item, fmt::format("entity id \"{}_{}\" is already used by channels[{}]",
-                            context.sensor.id, channel.channel.key, clash - settings->channels.begin()));
+          item,
+          fmt::format("entity id \"{}_{}\" is already used by channels[{}]", context.sensor.id,
+                      channel.channel.key, clash - settings->channels.begin()));
     }
     settings->channels.push_back(std::move(channel));
   }

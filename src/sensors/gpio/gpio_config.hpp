@@ -1,8 +1,8 @@
 #pragma once
 // The GPIO sensor types: gpio_input (a binary sensor), gpio_counter (a pulse counter, with an
 // optional rate) and gpio_output (a switch). Each reads its own keys (see pimqttd.json(5)) into
-// an immutable settings object holding its driver's options and builds the driver (gpio_*.hpp) over the real GPIO
-// lines (hw::LibgpiodLines).
+// an immutable settings object holding its driver's options, and builds the driver (gpio_*.hpp)
+// over the real GPIO lines (hw::LibgpiodLines).
 //
 // Keys every GPIO type has:
 // - "line" (required): the line's offset on its chip (an integer from 0 to 65535) or its name

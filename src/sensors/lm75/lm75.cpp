@@ -18,23 +18,20 @@ double lm75_temperature(std::uint16_t reg) noexcept {
 }
 
 Lm75::Lm75(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address)
-    : chip_(std::move(bus), address, "LM75") {}
+    : ContinuousChip(std::move(bus), address, "LM75", kWakeTime) {}
 
 void Lm75::setup() {
-  const std::uint8_t config = chip_.read_byte(kRegConfig, "the configuration");
+  const std::uint8_t config = chip().read_byte(kRegConfig, "the configuration");
   if ((config & kConfigShutdown) != 0) {
-    chip_.write_byte(kRegConfig, static_cast<std::uint8_t>(config & ~kConfigShutdown),
-                     "the configuration");
-    woken_ = true;
+    chip().write_byte(kRegConfig, static_cast<std::uint8_t>(config & ~kConfigShutdown),
+                      "the configuration");
+    woke();
   }
 }
 
-std::chrono::milliseconds Lm75::begin() {
-  return std::exchange(woken_, false) ? kWakeTime : std::chrono::milliseconds{0};
-}
-
 std::vector<Reading> Lm75::collect() {
-  return {{"temperature", lm75_temperature(chip_.read_word_be(kRegTemperature, "the temperature"))}};
+  const std::uint16_t reg = chip().read_word_be(kRegTemperature, "the temperature");
+  return {{"temperature", lm75_temperature(reg)}};
 }
 
 }  // namespace pimqttd::sensors

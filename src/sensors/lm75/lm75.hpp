@@ -35,7 +35,7 @@ namespace pimqttd::sensors {
 /// is -0.5 °C, 0xC900 is -55 °C.
 [[nodiscard]] double lm75_temperature(std::uint16_t reg) noexcept;
 
-class Lm75 final : public Device {
+class Lm75 final : public ContinuousChip {
  public:
   static constexpr std::array<Quantity, 1> kQuantities{{
       {"temperature", "temperature", "temperature", "measurement", "°C", 1},
@@ -47,12 +47,7 @@ class Lm75 final : public Device {
   Lm75(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address);
 
   void setup() override;
-  std::chrono::milliseconds begin() override;
   std::vector<Reading> collect() override;
-
- private:
-  I2cChip chip_;
-  bool woken_ = false;
 };
 
 }  // namespace pimqttd::sensors

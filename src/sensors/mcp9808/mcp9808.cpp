@@ -25,32 +25,29 @@ double mcp9808_temperature(std::uint16_t ta) noexcept {
 }
 
 Mcp9808::Mcp9808(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address)
-    : chip_(std::move(bus), address, "MCP9808") {}
+    : ContinuousChip(std::move(bus), address, "MCP9808", kWakeTime) {}
 
 void Mcp9808::setup() {
-  const std::uint16_t manufacturer = chip_.read_word_be(kRegManufacturerId, "the manufacturer id");
+  const std::uint16_t manufacturer = chip().read_word_be(kRegManufacturerId, "the manufacturer id");
   if (manufacturer != kManufacturerId) {
-    chip_.fail(
+    chip().fail(
         fmt::format("manufacturer id {:#06x}, expected {:#06x}", manufacturer, kManufacturerId));
   }
-  const auto device = static_cast<std::uint8_t>(chip_.read_word_be(kRegDeviceId, "the device id") >> 8U);
+  const auto device =
+      static_cast<std::uint8_t>(chip().read_word_be(kRegDeviceId, "the device id") >> 8U);
   if (device != kDeviceId) {
-    chip_.fail(fmt::format("device id {:#04x}, expected {:#04x}", device, kDeviceId));
+    chip().fail(fmt::format("device id {:#04x}, expected {:#04x}", device, kDeviceId));
   }
-  const std::uint16_t config = chip_.read_word_be(kRegConfig, "CONFIG");
+  const std::uint16_t config = chip().read_word_be(kRegConfig, "CONFIG");
   if ((config & kConfigShutdown) != 0) {
     const auto awake = static_cast<std::uint16_t>(config & ~kConfigShutdown);
-    chip_.write_word_be(kRegConfig, awake, "CONFIG");
-    woken_ = true;
+    chip().write_word_be(kRegConfig, awake, "CONFIG");
+    woke();
   }
-}
-
-std::chrono::milliseconds Mcp9808::begin() {
-  return std::exchange(woken_, false) ? kWakeTime : std::chrono::milliseconds{0};
 }
 
 std::vector<Reading> Mcp9808::collect() {
-  const std::uint16_t ta = chip_.read_word_be(kRegAmbient, "the temperature");
+  const std::uint16_t ta = chip().read_word_be(kRegAmbient, "the temperature");
   return {{"temperature", mcp9808_temperature(ta)}};
 }
 

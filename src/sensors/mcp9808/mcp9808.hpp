@@ -37,7 +37,7 @@ namespace pimqttd::sensors {
 /// with the wrong sign; its own text says the data is two's complement).
 [[nodiscard]] double mcp9808_temperature(std::uint16_t ta) noexcept;
 
-class Mcp9808 final : public Device {
+class Mcp9808 final : public ContinuousChip {
  public:
   static constexpr std::array<Quantity, 1> kQuantities{{
       {"temperature", "temperature", "temperature", "measurement", "°C", 2},
@@ -49,12 +49,7 @@ class Mcp9808 final : public Device {
   Mcp9808(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address);
 
   void setup() override;
-  std::chrono::milliseconds begin() override;
   std::vector<Reading> collect() override;
-
- private:
-  I2cChip chip_;
-  bool woken_ = false;
 };
 
 }  // namespace pimqttd::sensors
