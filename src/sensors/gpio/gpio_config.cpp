@@ -169,7 +169,8 @@ std::unique_ptr<Sensor> make_input(const SensorConfig& config) {
 
 // ---- gpio_counter ------------------------------------------------------------------------------
 
-GpioCounterSettings::RateEntity decide_rate_entity(const GpioCounterOptions& o, GpioRate rate,
+GpioCounterSettings::RateEntity decide_rate_entity(const GpioCounterOptions& o,
+                                                   GpioRate rate,
                                                    const SensorParseContext& context) {
   const bool hourly = rate == GpioRate::hour;
   if (o.device_class == "energy" && hourly) {
@@ -191,10 +192,8 @@ GpioCounterSettings::RateEntity decide_rate_entity(const GpioCounterOptions& o, 
   return out;
 }
 
-}  // namespace
-
-std::shared_ptr<const SensorSettings> parse_gpio_counter(ObjectReader& r,
-                                                         const SensorParseContext& context) {
+std::shared_ptr<const SensorSettings> parse_counter(ObjectReader& r,
+                                                    const SensorParseContext& context) {
   auto settings = std::make_shared<GpioCounterSettings>();
   GpioCounterOptions& o = settings->options;
   o.line = read_line(r);
@@ -221,15 +220,13 @@ std::shared_ptr<const SensorSettings> parse_gpio_counter(ObjectReader& r,
   }
   if (const auto rate = r.choice("rate", kRateChoices)) {
     settings->rate = *rate == 0 ? GpioRate::minute : GpioRate::hour;
-    settings->rate_entity_ = decide_rate_entity(o, *settings->rate, context);
+    settings->rate_entity = decide_rate_entity(o, *settings->rate, context);
   }
   o.save_interval =
       r.duration("save_interval", DurationRule{std::chrono::seconds{1}, std::chrono::hours{24}})
           .value_or(o.save_interval);
   return settings;
 }
-
-namespace {
 
 std::unique_ptr<Sensor> make_counter(const SensorConfig& config) {
   const auto& s = config.settings_of<GpioCounterSettings>();
@@ -239,7 +236,7 @@ std::unique_ptr<Sensor> make_counter(const SensorConfig& config) {
     options.rate = GpioCounterOptions::Rate{
         entities.at(1).id, entities.at(1).name,
         *s.rate == GpioRate::minute ? std::chrono::seconds{60} : std::chrono::seconds{3600},
-        s.rate_entity().unit, s.rate_entity().device_class};
+        s.rate_entity.unit, s.rate_entity.device_class};
   }
   return std::make_unique<GpioCounter>(std::move(options), real_lines());
 }
@@ -342,7 +339,7 @@ SensorType gpio_counter_sensor_type() {
   type.default_interval = std::chrono::seconds{60};
   type.min_interval = std::chrono::seconds{1};
   type.max_interval = std::chrono::hours{24};
-  type.parse = parse_gpio_counter;
+  type.parse = parse_counter;
   type.make = make_counter;
   return type;
 }

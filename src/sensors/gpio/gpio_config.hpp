@@ -62,7 +62,7 @@ enum class GpioRate : std::uint8_t { minute, hour };
 /// entity), "save_interval" (1s to 1d).
 class GpioCounterSettings final : public SensorSettings {
  public:
-  /// The driver's options but the rate's, which make() derives from `rate` and rate_entity().
+  /// The driver's options but the rate's, which make() derives from `rate` and `rate_entity`.
   GpioCounterOptions options;
   std::optional<GpioRate> rate;
 
@@ -76,17 +76,13 @@ class GpioCounterSettings final : public SensorSettings {
   /// The rate entity's unit and device class: a counter of energy in Wh, kWh, MWh or GWh per hour
   /// is a power in W, kW, MW or GW; a unit per minute or hour that Home Assistant knows as a
   /// volume flow rate ("L/min", "m³/h") is one; anything else is "<unit>/min" or "<unit>/h"
-  /// ("pulses/min" without a unit) with no device class. Decided when the entry is read.
+  /// ("pulses/min" without a unit) with no device class. Decided when the entry is read; empty
+  /// without `rate`.
   struct RateEntity {
     std::string unit;
     std::string device_class;
   };
-  [[nodiscard]] const RateEntity& rate_entity() const noexcept { return rate_entity_; }
-
- private:
-  friend std::shared_ptr<const SensorSettings> parse_gpio_counter(ObjectReader&,
-                                                                  const SensorParseContext&);
-  RateEntity rate_entity_;
+  RateEntity rate_entity;
 };
 
 /// gpio_output: a switch.
@@ -104,10 +100,6 @@ class GpioOutputSettings final : public SensorSettings {
     return {gpio_resource(options.line)};
   }
 };
-
-/// Reads a gpio_counter entry (the type's parse function).
-[[nodiscard]] std::shared_ptr<const SensorSettings> parse_gpio_counter(
-    ObjectReader& reader, const SensorParseContext& context);
 
 /// The types for the registry.
 [[nodiscard]] SensorType gpio_input_sensor_type();

@@ -208,8 +208,8 @@ TEST(GpioCounterConfig, TheRateEntityFollowsTheUnit) {
         R"({"type": "gpio_counter", "name": "Meter", "line": "GPIO5", )" + c.keys + "}");
     const auto* s = sensor.settings_as<GpioCounterSettings>();
     ASSERT_NE(s, nullptr);
-    EXPECT_EQ(s->rate_entity().unit, c.unit);
-    EXPECT_EQ(s->rate_entity().device_class, c.device_class);
+    EXPECT_EQ(s->rate_entity.unit, c.unit);
+    EXPECT_EQ(s->rate_entity.device_class, c.device_class);
     const auto driver = make_sensor(sensor);
     ASSERT_EQ(driver->entities().size(), 2u);
     EXPECT_EQ(driver->entities()[1].unit, c.unit);
