@@ -21,7 +21,8 @@
   X(aht20)                      \
   X(ads1115)                    \
   X(ina219)                     \
-  X(iio)
+  X(iio)                        \
+  X(hwmon)
 
 namespace pimqttd::sensors {
 

@@ -66,6 +66,16 @@ struct ChannelReading {
 [[nodiscard]] ChannelReading read_number_attribute(const ReadAttribute& read,
                                                    const std::filesystem::path& file);
 
+/// What a channel measures: its Home Assistant metadata (key = the channel) and how a value in
+/// the kernel ABI's unit becomes one in the published unit (a division by 1000 rather than a
+/// multiplication by 0.001, so that 23450 m°C is exactly 23.45 °C).
+struct KernelQuantity {
+  Quantity quantity;
+  double multiply = 1;
+  double divide = 1;
+  [[nodiscard]] double convert(double value) const noexcept { return value * multiply / divide; }
+};
+
 /// One entity of a kernel sensor and how its value is read.
 struct KernelChannel {
   /// The channel as the kernel names its attributes: "temp", "voltage0", "fan1",

@@ -101,8 +101,8 @@ bool is_iio_channel(std::string_view channel) noexcept {
   return true;
 }
 
-IioQuantity iio_quantity(std::string_view channel) {
-  IioQuantity out;
+KernelQuantity iio_quantity(std::string_view channel) {
+  KernelQuantity out;
   out.quantity.key = channel;
   out.quantity.state_class = kMeasurement;
   if (const Row* row = find_row(channel)) {
@@ -149,7 +149,7 @@ std::vector<std::string> list_iio_channels(const fs::path& device) {
 
 ChannelReading read_iio_channel(const fs::path& device, const std::string& channel,
                                 const ReadAttribute& read) {
-  const IioQuantity quantity = iio_quantity(channel);
+  const KernelQuantity quantity = iio_quantity(channel);
   ChannelReading input = read_number_attribute(read, device / ("in_" + channel + "_input"));
   if (input.value) return ChannelReading::of(quantity.convert(std::get<double>(*input.value)));
   if (input.error_number != ENOENT) return input;
@@ -176,7 +176,7 @@ ChannelReading read_iio_channel(const fs::path& device, const std::string& chann
 
 KernelChannel iio_channel(const std::string& sensor_id, const std::string& sensor_name,
                           const std::string& channel, std::chrono::milliseconds interval) {
-  const IioQuantity quantity = iio_quantity(channel);
+  const KernelQuantity quantity = iio_quantity(channel);
   KernelChannel out;
   out.channel = channel;
   out.info = quantity_entity(sensor_id, sensor_name, quantity.quantity, interval);

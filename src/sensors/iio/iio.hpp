@@ -41,16 +41,8 @@ namespace pimqttd::sensors {
 /// ("temp", "voltage0", "concentration_co2", "accel_x"), at most 48 characters.
 [[nodiscard]] bool is_iio_channel(std::string_view channel) noexcept;
 
-/// What the channel measures: its Home Assistant metadata (key = the channel) and how a value
-/// in the ABI's unit becomes one in the published unit (a division by 1000 rather than a
-/// multiplication by 0.001, so that 23450 m°C is exactly 23.45 °C).
-struct IioQuantity {
-  Quantity quantity;
-  double multiply = 1;
-  double divide = 1;
-  [[nodiscard]] double convert(double value) const noexcept { return value * multiply / divide; }
-};
-[[nodiscard]] IioQuantity iio_quantity(std::string_view channel);
+/// What the channel measures, per the table above.
+[[nodiscard]] KernelQuantity iio_quantity(std::string_view channel);
 
 /// The name a channel's entity takes after the sensor's: "temperature", "voltage 0", "CO2".
 [[nodiscard]] std::string iio_channel_label(std::string_view channel);
