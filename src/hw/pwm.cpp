@@ -1,7 +1,6 @@
 #include "pimqttd/hw/pwm.hpp"
 
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,6 +8,8 @@
 #include <charconv>
 #include <system_error>
 #include <utility>
+
+#include <fmt/format.h>
 
 #include "pimqttd/core/file.hpp"
 #include "pimqttd/core/unique_fd.hpp"
