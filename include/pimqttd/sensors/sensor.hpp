@@ -80,6 +80,10 @@ using Value = std::variant<double, bool, std::string>;
 /// - text as is.
 [[nodiscard]] std::string format_value(const Value& value);
 
+/// A command payload as a log line shows it: printable ASCII kept, every other byte '?', cut to
+/// 32 bytes with "..." after it.
+[[nodiscard]] std::string printable_payload(std::string_view payload);
+
 /// A moment (boot time and the like) as Home Assistant's timestamp:
 /// "YYYY-MM-DDTHH:MM:SS+00:00" (UTC); "" when it cannot be written so.
 [[nodiscard]] std::string iso8601_utc(std::int64_t unix_seconds);

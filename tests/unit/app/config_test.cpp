@@ -865,8 +865,8 @@ TEST(ConfigFiles, ExamplesParse) {
   std::vector<std::string> types;
   for (const SensorConfig& sensor : full.sensors) types.push_back(sensor.type);
   EXPECT_EQ(types, (std::vector<std::string>{"system", "gpio_input", "gpio_counter",
-                                             "gpio_output", "ds18b20", "bme280", "sht4x",
-                                             "ads1115", "ina219"}));
+                                             "gpio_output", "pwm_output", "ds18b20", "bme280",
+                                             "sht4x", "ads1115", "ina219"}));
   const auto ds18b20 = std::find(types.begin(), types.end(), "ds18b20") - types.begin();
   EXPECT_EQ(full.sensors.at(static_cast<std::size_t>(ds18b20)).filters.every_entity.size(), 3u);
   a["sensors"][0].erase("metrics");
