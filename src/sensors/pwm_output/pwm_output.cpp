@@ -68,7 +68,7 @@ PwmOutput::PwmOutput(PwmOutputOptions options)
       break;
     case PwmAs::number:
       info.control = ControlRange{0, kPercentScale, 1, "slider"};
-      info.unit = "%";
+      info.unit = std::string("%");  // GCC 12: -Wrestrict false positive
       break;
   }
   entities_.push_back(std::move(info));
