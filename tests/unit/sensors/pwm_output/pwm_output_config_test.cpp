@@ -83,7 +83,8 @@ TEST(PwmOutputConfig, MakesTheDriverWithHomeAssistantValidEntities) {
     const auto entry = parse_sensor_entry(
         std::string(R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "as": ")") +
         as + "\"}");
-    for (const EntityInfo& e : make_sensor(entry)->entities()) {
+    const auto made = make_sensor(entry);
+    for (const EntityInfo& e : made->entities()) {
       EXPECT_TRUE(ha::validate_entity(e).empty()) << as;
     }
   }
@@ -99,14 +100,14 @@ TEST(PwmOutputConfig, ErrorsNameTheKey) {
       {R"({"type": "pwm_output", "name": "Out", "chip": 0})",
        {"sensors[0].chip: expected a string, found number 0"}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "channel": 1024})",
-       {"sensors[0].channel: expected an integer from 0 to 1023, found number 1024"}},
+       {"sensors[0].channel: expected an integer from 0 to 1023, found 1024"}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "as": "lamp"})",
        {"sensors[0].as: expected one of \"light\", \"fan\", \"number\", found \"lamp\""}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "frequency": 0})",
        {"sensors[0].frequency: expected a frequency in Hz from 1 to 1000000, found number 0"}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "polarity": "inverted"})",
-       {"sensors[0].polarity: expected one of \"normal\", \"inversed\", found \"inverted\" "
-        "(did you mean \"inversed\"?)"}},
+       {"sensors[0].polarity: expected one of \"normal\", \"inversed\", found \"inverted\"; "
+        "did you mean \"inversed\"?"}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "min_duty": 120})",
        {"sensors[0].min_duty: expected a percentage from 0 to 100, found number 120"}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "min_duty": 100})",
@@ -118,7 +119,7 @@ TEST(PwmOutputConfig, ErrorsNameTheKey) {
            "transition": "1s"})",
        {"sensors[0].transition: only a light fades (\"as\": \"light\")"}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "transition": "2h"})",
-       {"sensors[0].transition: expected a duration from 0s to 1h, found string \"2h\""}},
+       {"sensors[0].transition: expected a duration from 0s to 1h, found \"2h\""}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "initial": "last"})",
        {"sensors[0].initial: expected one of \"off\", \"on\", \"restore\", found \"last\""}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "interval": "1m"})",

@@ -103,7 +103,7 @@ TEST_F(PwmOutputTest, ALightStartsOffEnabledAtItsFrequency) {
   EXPECT_EQ(period(), "1000000");
   EXPECT_EQ(FakePwmTree::read(channel_ / "duty_cycle"), "0\n");  // unchanged: already 0
   EXPECT_EQ(enable(), "1");
-  const std::string off = R"({"state":"OFF","brightness":255})";
+  const std::string off = R"({"brightness":255,"state":"OFF"})";
   EXPECT_EQ(context_.events,
             (Events{availability("led", true), published("led", off), persisted("led", off)}));
 }
@@ -112,19 +112,19 @@ TEST_F(PwmOutputTest, LightCommandsSetTheDutyThenPublishAndPersist) {
   PwmOutput& led = make(options(PwmAs::light, "led"));
   led.start(context_);
   context_.clear();
-  led.command("led", R"({"state":"ON","brightness":128})");
+  led.command("led", R"({"brightness":128,"state":"ON"})");
   EXPECT_EQ(duty(), "501961");  // 128/255 of 1 ms
   led.command("led", R"({"state":"OFF"})");
   EXPECT_EQ(duty(), "0");
   led.command("led", R"({"state":"ON"})");  // back to its brightness
   EXPECT_EQ(duty(), "501961");
-  led.command("led", R"({"state":"ON","brightness":0})");
+  led.command("led", R"({"brightness":0,"state":"ON"})");
   EXPECT_EQ(duty(), "0");
   led.command("led", R"({"brightness":255,"color_mode":"brightness"})");
   EXPECT_EQ(duty(), "1000000");
-  const std::string on128 = R"({"state":"ON","brightness":128})";
-  const std::string off128 = R"({"state":"OFF","brightness":128})";
-  const std::string on255 = R"({"state":"ON","brightness":255})";
+  const std::string on128 = R"({"brightness":128,"state":"ON"})";
+  const std::string off128 = R"({"brightness":128,"state":"OFF"})";
+  const std::string on255 = R"({"brightness":255,"state":"ON"})";
   EXPECT_EQ(context_.events,
             (Events{published("led", on128), persisted("led", on128), published("led", off128),
                     persisted("led", off128), published("led", on128), persisted("led", on128),
@@ -152,9 +152,9 @@ TEST_F(PwmOutputTest, FanMinDutyMapsOneToHundredOntoMinToMax) {
   fan.command("fan", "0");
   EXPECT_EQ(duty(), "0");
   EXPECT_EQ(context_.values("fan"),
-            (Values{R"({"state":"ON","percentage":1})", R"({"state":"ON","percentage":50})",
-                    R"({"state":"ON","percentage":100})", R"({"state":"OFF","percentage":100})",
-                    R"({"state":"ON","percentage":100})", R"({"state":"OFF","percentage":100})"}));
+            (Values{R"({"percentage":1,"state":"ON"})", R"({"percentage":50,"state":"ON"})",
+                    R"({"percentage":100,"state":"ON"})", R"({"percentage":100,"state":"OFF"})",
+                    R"({"percentage":100,"state":"ON"})", R"({"percentage":100,"state":"OFF"})"}));
 }
 
 TEST_F(PwmOutputTest, MaxDutyAndInversedPolarity) {
@@ -165,7 +165,7 @@ TEST_F(PwmOutputTest, MaxDutyAndInversedPolarity) {
   make(o).start(context_);
   EXPECT_EQ(FakePwmTree::read(channel_ / "polarity"), "inversed");
   EXPECT_EQ(duty(), "500000");
-  EXPECT_EQ(context_.values("led"), (Values{R"({"state":"ON","brightness":255})"}));
+  EXPECT_EQ(context_.values("led"), (Values{R"({"brightness":255,"state":"ON"})"}));
 }
 
 TEST_F(PwmOutputTest, NumberCommandsArePercentages) {
@@ -197,7 +197,7 @@ TEST_F(PwmOutputTest, InvalidCommandsAreLoggedAndIgnored) {
   context_.clear();
   led.command("led", "ON");
   led.command("led", R"({"state":"on"})");
-  led.command("led", R"({"state":"ON","brightness":256})");
+  led.command("led", R"({"brightness":256,"state":"ON"})");
   led.command("led", R"({"state":"ON","transition":-1})");
   fan.command("fan", "101");
   heater.command("heater", "abc");
@@ -209,7 +209,7 @@ TEST_F(PwmOutputTest, InvalidCommandsAreLoggedAndIgnored) {
             (std::vector<std::string>{
                 "warning led: ignored the command \"ON\": expected " + light,
                 "warning led: ignored the command \"{\"state\":\"on\"}\": expected " + light,
-                "warning led: ignored the command \"{\"state\":\"ON\",\"brightness\":256}\": "
+                "warning led: ignored the command \"{\"brightness\":256,\"state\":\"ON\"}\": "
                 "expected " +
                     light,
                 "warning led: ignored the command \"{\"state\":\"ON\",\"transition\":-1}\": "
@@ -225,11 +225,11 @@ TEST_F(PwmOutputTest, InvalidCommandsAreLoggedAndIgnored) {
 TEST_F(PwmOutputTest, RestoresTheSavedState) {
   PwmOutputOptions o = options(PwmAs::light, "led");
   o.initial = PwmInitial::restore;
-  context_.saved["led"] = R"({"state":"ON","brightness":51})";
+  context_.saved["led"] = R"({"brightness":51,"state":"ON"})";
   make(o).start(context_);
   EXPECT_EQ(duty(), "200000");
   EXPECT_EQ(context_.events, (Events{availability("led", true),
-                                     published("led", R"({"state":"ON","brightness":51})")}));
+                                     published("led", R"({"brightness":51,"state":"ON"})")}));
   output_->stop();
 
   test::LogCapture log;
@@ -237,7 +237,7 @@ TEST_F(PwmOutputTest, RestoresTheSavedState) {
   context_.clear();
   make(o).start(context_);
   EXPECT_EQ(duty(), "0");
-  EXPECT_EQ(context_.values("led"), (Values{R"({"state":"OFF","brightness":255})"}));
+  EXPECT_EQ(context_.values("led"), (Values{R"({"brightness":255,"state":"OFF"})"}));
   EXPECT_EQ(log.lines(), (std::vector<std::string>{"warning led: ignored the saved state \"ON\""}));
 }
 
@@ -248,7 +248,7 @@ TEST_F(PwmOutputTest, ALightFadesOnTheLoopAndPublishesAtTheEnd) {
   led.start(context_);
   context_.clear();
   const auto start = std::chrono::steady_clock::now();
-  led.command("led", R"({"state":"ON","brightness":255})");
+  led.command("led", R"({"brightness":255,"state":"ON"})");
   EXPECT_TRUE(context_.events.empty());
   EXPECT_EQ(duty(), "0");  // the first step comes after 1/10 of the fade
   ASSERT_TRUE(context_.run_until([&] {
@@ -259,14 +259,14 @@ TEST_F(PwmOutputTest, ALightFadesOnTheLoopAndPublishesAtTheEnd) {
   ASSERT_TRUE(context_.run_publishes("led", 1));
   EXPECT_GE(std::chrono::steady_clock::now() - start, 200ms);
   EXPECT_EQ(duty(), "1000000");
-  const std::string on = R"({"state":"ON","brightness":255})";
+  const std::string on = R"({"brightness":255,"state":"ON"})";
   EXPECT_EQ(context_.events, (Events{published("led", on), persisted("led", on)}));
 
   // The command's transition wins: 0 is at once.
   context_.clear();
   led.command("led", R"({"state":"OFF","transition":0})");
   EXPECT_EQ(duty(), "0");
-  EXPECT_EQ(context_.values("led"), (Values{R"({"state":"OFF","brightness":255})"}));
+  EXPECT_EQ(context_.values("led"), (Values{R"({"brightness":255,"state":"OFF"})"}));
 }
 
 TEST_F(PwmOutputTest, ACommandDuringAFadeFadesOnFromWhereItIs) {
@@ -278,7 +278,7 @@ TEST_F(PwmOutputTest, ACommandDuringAFadeFadesOnFromWhereItIs) {
   led.command("led", R"({"state":"ON","brightness":51,"transition":0.1})");
   ASSERT_TRUE(context_.run_publishes("led", 1));
   EXPECT_EQ(duty(), "200000");
-  EXPECT_EQ(context_.values("led"), (Values{R"({"state":"ON","brightness":51})"}));
+  EXPECT_EQ(context_.values("led"), (Values{R"({"brightness":51,"state":"ON"})"}));
 }
 
 TEST_F(PwmOutputTest, StopCompletesAFade) {
@@ -288,7 +288,7 @@ TEST_F(PwmOutputTest, StopCompletesAFade) {
   led.command("led", R"({"state":"ON","brightness":255,"transition":10})");
   led.stop();
   EXPECT_EQ(duty(), "1000000");
-  EXPECT_EQ(context_.events, (Events{persisted("led", R"({"state":"ON","brightness":255})")}));
+  EXPECT_EQ(context_.events, (Events{persisted("led", R"({"brightness":255,"state":"ON"})")}));
 }
 
 TEST_F(PwmOutputTest, AnAbsentChipIsRetriedAndTheStateAppliedWhenItComes) {
@@ -312,8 +312,8 @@ TEST_F(PwmOutputTest, AnAbsentChipIsRetriedAndTheStateAppliedWhenItComes) {
   ASSERT_TRUE(context_.run_publishes("fan", 1));
   EXPECT_EQ(duty(), "40000");
   EXPECT_EQ(context_.events, (Events{availability("fan", false), availability("fan", true),
-                                     published("fan", R"({"state":"ON","percentage":100})"),
-                                     persisted("fan", R"({"state":"ON","percentage":100})")}));
+                                     published("fan", R"({"percentage":100,"state":"ON"})"),
+                                     persisted("fan", R"({"percentage":100,"state":"ON"})")}));
 }
 
 TEST_F(PwmOutputTest, AFailedWriteMarksItUnavailableAndTheCommandIsAppliedOnRecovery) {
@@ -322,13 +322,13 @@ TEST_F(PwmOutputTest, AFailedWriteMarksItUnavailableAndTheCommandIsAppliedOnReco
   context_.clear();
   fs::remove(channel_ / "duty_cycle");
   fs::create_directory(channel_ / "duty_cycle");
-  led.command("led", R"({"state":"ON","brightness":51})");
+  led.command("led", R"({"brightness":51,"state":"ON"})");
   EXPECT_EQ(context_.events, (Events{availability("led", false)}));
   fs::remove(channel_ / "duty_cycle");
   FakePwmTree::write(channel_ / "duty_cycle", "0\n");
   ASSERT_TRUE(context_.run_publishes("led", 1));
   EXPECT_EQ(duty(), "200000");
-  const std::string on = R"({"state":"ON","brightness":51})";
+  const std::string on = R"({"brightness":51,"state":"ON"})";
   EXPECT_EQ(context_.events, (Events{availability("led", false), availability("led", true),
                                      published("led", on), persisted("led", on)}));
 }
