@@ -1,6 +1,7 @@
 #include "pimqttd/ha/discovery.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <initializer_list>
 #include <stdexcept>
@@ -11,12 +12,15 @@ namespace pimqttd::ha {
 namespace {
 
 using Json = nlohmann::ordered_json;
+using sensors::ControlRange;
 using sensors::EntityInfo;
 using sensors::Platform;
 
 constexpr int kQos = 1;
 constexpr std::string_view kOn = "ON";
 constexpr std::string_view kOff = "OFF";
+constexpr std::string_view kFanStateTemplate = "{{ value_json.state }}";
+constexpr std::string_view kFanPercentageTemplate = "{{ value_json.percentage }}";
 
 bool is_node_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -111,6 +115,53 @@ Json origin_json(const DeviceInfo& device) {
   return origin;
 }
 
+// An integral value as a JSON integer (min 0, not 0.0), anything else as a number.
+Json json_number(double value) {
+  constexpr double kLargestExact = 9007199254740992.0;  // 2^53
+  if (value == static_cast<double>(static_cast<std::int64_t>(value)) &&
+      value >= -kLargestExact && value <= kLargestExact) {
+    return static_cast<std::int64_t>(value);
+  }
+  return value;
+}
+
+// The options of a light with the JSON schema, a fan or a number that come after command_topic.
+void add_control(Json& c, const Topics& topics, const EntityInfo& entity) {
+  switch (entity.platform) {
+    case Platform::light:
+      if (entity.control && entity.control->max > 0) {
+        c["brightness"] = true;
+        c["brightness_scale"] = json_number(entity.control->max);
+        c["supported_color_modes"] = Json::array({"brightness"});
+      } else {
+        c["supported_color_modes"] = Json::array({"onoff"});
+      }
+      break;
+    case Platform::fan:
+      c["state_value_template"] = kFanStateTemplate;
+      if (entity.control) {
+        c["percentage_state_topic"] = topics.state(entity.id);
+        c["percentage_value_template"] = kFanPercentageTemplate;
+        c["percentage_command_topic"] = topics.command(entity.id);
+        c["speed_range_min"] = json_number(entity.control->min);
+        c["speed_range_max"] = json_number(entity.control->max);
+      }
+      break;
+    case Platform::number:
+      if (entity.control) {
+        c["min"] = json_number(entity.control->min);
+        c["max"] = json_number(entity.control->max);
+        c["step"] = json_number(entity.control->step);
+        if (!entity.control->mode.empty()) c["mode"] = entity.control->mode;
+      }
+      break;
+    case Platform::sensor:
+    case Platform::binary_sensor:
+    case Platform::switch_:
+      break;
+  }
+}
+
 Json component_json(const Topics& topics, const EntityInfo& entity) {
   const std::string_view platform = platform_name(entity.platform);
   Json c = Json::object();
@@ -120,6 +171,9 @@ Json component_json(const Topics& topics, const EntityInfo& entity) {
     c["default_entity_id"] = std::string(platform) + "." + object;
   }
   c["name"] = entity.name;
+  if (entity.platform == Platform::light) {
+    c["schema"] = "json";
+  }
   c["state_topic"] = topics.state(entity.id);
   c["availability"] = Json::array({Json{{"topic", topics.status()}},
                                    Json{{"topic", topics.availability(entity.id)}}});
@@ -142,16 +196,20 @@ Json component_json(const Topics& topics, const EntityInfo& entity) {
   if (!entity.icon.empty()) {
     c["icon"] = entity.icon;
   }
-  if (entity.interval.count() > 0 && entity.platform != Platform::switch_) {
+  const bool reports = entity.platform == Platform::sensor ||
+                       entity.platform == Platform::binary_sensor;
+  if (entity.interval.count() > 0 && reports) {
     c["expire_after"] = expire_after_seconds(entity.interval);
   }
-  if (entity.platform != Platform::sensor) {
+  if (entity.platform == Platform::binary_sensor || entity.platform == Platform::switch_ ||
+      entity.platform == Platform::fan) {
     c["payload_on"] = kOn;
     c["payload_off"] = kOff;
   }
   if (entity.commandable) {
     c["command_topic"] = topics.command(entity.id);
   }
+  add_control(c, topics, entity);
   c["qos"] = kQos;
   return c;
 }
@@ -294,6 +352,10 @@ constexpr std::string_view kBinarySensorClasses[] = {
 
 constexpr std::string_view kSwitchClasses[] = {"outlet", "switch"};
 
+constexpr std::string_view kNumberModes[] = {"auto", "box", "slider"};
+constexpr double kMinNumberStep = 1e-3;
+constexpr double kMaxBrightnessScale = 65535;
+
 template <typename Range>
 bool contains(const Range& range, std::string_view value) {
   return std::find(std::begin(range), std::end(range), value) != std::end(range);
@@ -345,8 +407,11 @@ void validate_sensor(const EntityInfo& e, const std::string& prefix,
   const auto it = std::find_if(classes.begin(), classes.end(), [&](const SensorClass& c) {
     return c.name == e.device_class;
   });
-  if (it == classes.end()) {
-    problems.push_back(prefix + "unknown sensor device class '" + e.device_class + "'");
+  // A number's device classes are the numeric ones of a sensor.
+  const bool number = e.platform == Platform::number;
+  if (it == classes.end() || (number && it->rule == UnitRule::non_numeric)) {
+    problems.push_back(prefix + "unknown " + std::string(platform_name(e.platform)) +
+                       " device class '" + e.device_class + "'");
     return;
   }
   const SensorClass& cls = *it;
@@ -416,6 +481,53 @@ void validate_not_numeric(const EntityInfo& e, const std::string& prefix,
   }
 }
 
+// What a light, fan or number needs besides being commandable.
+void validate_control(const EntityInfo& e, const std::string& prefix,
+                      std::vector<std::string>& problems) {
+  const std::string platform(platform_name(e.platform));
+  if (!e.commandable) {
+    problems.push_back(prefix + "a " + platform + " must be commandable");
+  }
+  if (!e.control) {
+    if (e.platform == Platform::number) {
+      problems.push_back(prefix + "a number needs its min, max and step");
+    }
+    return;
+  }
+  const ControlRange& r = *e.control;
+  const auto whole = [](double v) { return v == static_cast<double>(static_cast<std::int64_t>(v)); };
+  switch (e.platform) {
+    case Platform::light:
+      if (!(r.max >= 1 && r.max <= kMaxBrightnessScale && whole(r.max))) {
+        problems.push_back(prefix + "the brightness scale must be a whole number from 1 to 65535");
+      }
+      break;
+    case Platform::fan:
+      if (!(r.min >= 1 && whole(r.min) && whole(r.max) && r.max > r.min &&
+            r.max <= kMaxBrightnessScale)) {
+        problems.push_back(prefix +
+                           "the speed range must be whole numbers with 1 <= min < max <= 65535");
+      }
+      break;
+    case Platform::number:
+      if (!(std::isfinite(r.min) && std::isfinite(r.max) && r.min < r.max)) {
+        problems.push_back(prefix + "a number's min must be less than its max");
+      }
+      if (!(std::isfinite(r.step) && r.step >= kMinNumberStep)) {
+        problems.push_back(prefix + "a number's step must be at least 0.001");
+      }
+      if (!r.mode.empty() && !contains(kNumberModes, r.mode)) {
+        problems.push_back(prefix + "unknown number mode '" + r.mode +
+                           "' (expected auto, box or slider)");
+      }
+      break;
+    case Platform::sensor:
+    case Platform::binary_sensor:
+    case Platform::switch_:
+      break;
+  }
+}
+
 }  // namespace
 
 Topics::Topics(TopicConfig config, std::string node)
@@ -454,12 +566,19 @@ std::string_view platform_name(Platform platform) {
       return "binary_sensor";
     case Platform::switch_:
       return "switch";
+    case Platform::light:
+      return "light";
+    case Platform::fan:
+      return "fan";
+    case Platform::number:
+      return "number";
   }
   return "sensor";
 }
 
 std::optional<Platform> parse_platform(std::string_view name) {
-  for (const Platform p : {Platform::sensor, Platform::binary_sensor, Platform::switch_}) {
+  for (const Platform p : {Platform::sensor, Platform::binary_sensor, Platform::switch_,
+                           Platform::light, Platform::fan, Platform::number}) {
     if (platform_name(p) == name) {
       return p;
     }
@@ -555,9 +674,40 @@ std::vector<std::string> validate_entity(const EntityInfo& e) {
         problems.push_back(prefix + "a switch must be commandable");
       }
       break;
+    case Platform::light:
+    case Platform::fan:
+      if (!e.device_class.empty()) {
+        problems.push_back(prefix + "a " + std::string(platform_name(e.platform)) +
+                           " takes no device class, got '" + e.device_class + "'");
+      }
+      validate_not_numeric(e, prefix, problems);
+      validate_control(e, prefix, problems);
+      break;
+    case Platform::number:
+      if (!e.state_class.empty()) {
+        problems.push_back(prefix + "a number takes no state class, got '" + e.state_class + "'");
+      }
+      if (e.display_precision) {
+        problems.push_back(prefix + "a number takes no display precision");
+      }
+      if (!e.device_class.empty()) {
+        EntityInfo without_state_class = e;  // reported above
+        without_state_class.state_class.clear();
+        validate_sensor(without_state_class, prefix, problems);
+      }
+      validate_control(e, prefix, problems);
+      break;
   }
-  if (e.commandable && e.platform != Platform::switch_) {
-    problems.push_back(prefix + "only a switch accepts commands");
+  const bool takes_commands = e.platform == Platform::switch_ || e.platform == Platform::light ||
+                              e.platform == Platform::fan || e.platform == Platform::number;
+  if (e.commandable && !takes_commands) {
+    problems.push_back(prefix + "only a switch, light, fan or number accepts commands");
+  }
+  if (e.control && !takes_commands) {
+    problems.push_back(prefix + "only a light, fan or number has a control range");
+  }
+  if (e.control && e.platform == Platform::switch_) {
+    problems.push_back(prefix + "a switch has no control range");
   }
   return problems;
 }

@@ -39,6 +39,14 @@ std::string format_number(double value) {
 
 }  // namespace
 
+std::string printable_payload(std::string_view payload) {
+  constexpr std::size_t kMax = 32;
+  std::string out;
+  for (const char c : payload.substr(0, kMax)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
+  if (payload.size() > kMax) out += "...";
+  return out;
+}
+
 std::string format_value(const Value& value) {
   return std::visit(
       [](const auto& v) -> std::string {

@@ -8,6 +8,7 @@
   X(gpio_input)                 \
   X(gpio_counter)               \
   X(gpio_output)                \
+  X(pwm_output)                 \
   X(bme280)                     \
   X(bmp280)                     \
   X(mcp9808)                    \

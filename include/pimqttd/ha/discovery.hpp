@@ -76,7 +76,8 @@ class Topics {
   std::string node_;
 };
 
-/// "sensor", "binary_sensor", "switch": the platform key `p`, and the domain of entity ids.
+/// "sensor", "binary_sensor", "switch", "light", "fan", "number": the platform key `p`, and the
+/// domain of entity ids.
 [[nodiscard]] std::string_view platform_name(sensors::Platform platform);
 /// The inverse of platform_name (for the announced set kept in the state directory).
 [[nodiscard]] std::optional<sensors::Platform> parse_platform(std::string_view name);
@@ -93,8 +94,21 @@ class Topics {
 ///   suggested_display_precision (sensors only), entity_category "diagnostic",
 ///   icon, expire_after = 3 x interval in whole seconds rounded up (sensors and binary sensors
 ///   with a non-zero interval; the app must then publish the entity at least once per
-///   interval, whatever its filters), payload_on/payload_off "ON"/"OFF" (binary sensors and
-///   switches), command_topic (commandable entities), qos 1. Empty or unset fields are omitted.
+///   interval, whatever its filters), payload_on/payload_off "ON"/"OFF" (binary sensors,
+///   switches and fans), command_topic (commandable entities), then what the platform needs
+///   (below), qos 1. Empty or unset fields are omitted.
+/// - light: Home Assistant's JSON schema (`schema` "json", right after the name). Commands on
+///   the command topic are JSON objects such as {"state":"ON","brightness":128,"transition":2}
+///   (transition in seconds; the JSON schema always offers transitions); the state topic carries
+///   {"state":"ON","brightness":128}. With a control range: brightness true, brightness_scale =
+///   its max, supported_color_modes ["brightness"]; without: supported_color_modes ["onoff"].
+/// - fan: the state topic carries {"state":"ON","percentage":40}, read with
+///   state_value_template "{{ value_json.state }}"; with a control range also
+///   percentage_state_topic (the same topic) with percentage_value_template
+///   "{{ value_json.percentage }}", percentage_command_topic = the command topic (so commands
+///   are "ON", "OFF" or a number in the speed range), speed_range_min and speed_range_max.
+/// - number: min, max, step, mode (when set); the state and commands are the number itself.
+/// Integral numbers are written as JSON integers (1, not 1.0).
 /// The payload is compact JSON in UTF-8 (invalid UTF-8 in names is replaced, never thrown).
 [[nodiscard]] Message discovery_message(const DeviceInfo& device, const Topics& topics,
                                         const std::vector<sensors::EntityInfo>& entities);
@@ -126,7 +140,15 @@ class Topics {
 ///   does not describe, so it is rejected); measurement_angle needs the unit "°";
 /// - binary_sensor: a known binary sensor device class, no unit, state class or precision;
 /// - switch: device class outlet or switch, no unit, state class or precision, commandable;
-/// - only switches are commandable; display precision >= 0; interval >= 0.
+/// - light and fan: no device class, unit, state class or precision, commandable; a light's
+///   brightness scale (control max) a whole number from 1 to 65535; a fan's speed range whole
+///   numbers with 1 <= min < max <= 65535;
+/// - number: commandable, a control range with min < max and step >= 0.001 (Home Assistant's
+///   MQTT number schema), mode auto, box or slider when set; no state class or precision; a
+///   device class among the numeric sensor device classes (Home Assistant's number device
+///   classes mirror them), with the units the sensor table allows; without one any unit;
+/// - only switches, lights, fans and numbers are commandable, only lights, fans and numbers
+///   have a control range; display precision >= 0; interval >= 0.
 /// The tables are a snapshot of Home Assistant 2025 (micro units accepted with either 'µ'
 /// U+00B5 or 'μ' U+03BC); newer device classes are reported as unknown.
 [[nodiscard]] std::vector<std::string> validate_entity(const sensors::EntityInfo& entity);

@@ -24,7 +24,20 @@ class Worker;
 namespace pimqttd::sensors {
 
 /// The Home Assistant platform an entity appears as.
-enum class Platform : std::uint8_t { sensor, binary_sensor, switch_ };
+enum class Platform : std::uint8_t { sensor, binary_sensor, switch_, light, fan, number };
+
+/// The values a commandable light, fan or number takes (ha/discovery.hpp announces them):
+/// - light (JSON schema, brightness color mode): `max` is the brightness scale, the largest
+///   brightness in its commands and states (min and step unused);
+/// - fan: min..max is the speed range its percentage commands and states use (step unused);
+/// - number: min, max and step of the value, shown as `mode` ("slider", "box", "auto").
+struct ControlRange {
+  double min = 0;
+  double max = 0;
+  double step = 0;
+  std::string mode;
+  friend bool operator==(const ControlRange&, const ControlRange&) = default;
+};
 
 /// What Home Assistant needs to know about one entity. Device class, state class and unit are
 /// chosen by the driver so that Home Assistant accepts them together.
@@ -43,8 +56,11 @@ struct EntityInfo {
   /// How often the entity is published when it polls (0 for event-driven entities). Home
   /// Assistant's expire_after derives from it.
   std::chrono::milliseconds interval{0};
-  /// Accepts commands (a switch): the command topic is subscribed and routed to Sensor::command.
+  /// Accepts commands (a switch, light, fan or number): the command topic is subscribed and
+  /// routed to Sensor::command.
   bool commandable = false;
+  /// Set for lights, fans and numbers only.
+  std::optional<ControlRange> control;
   friend bool operator==(const EntityInfo&, const EntityInfo&) = default;
 };
 
@@ -63,6 +79,10 @@ using Value = std::variant<double, bool, std::string>;
 /// - booleans "ON"/"OFF" (the default payload_on/payload_off of binary sensors and switches);
 /// - text as is.
 [[nodiscard]] std::string format_value(const Value& value);
+
+/// A command payload as a log line shows it: printable ASCII kept, every other byte '?', cut to
+/// 32 bytes with "..." after it.
+[[nodiscard]] std::string printable_payload(std::string_view payload);
 
 /// A moment (boot time and the like) as Home Assistant's timestamp:
 /// "YYYY-MM-DDTHH:MM:SS+00:00" (UTC); "" when it cannot be written so.

@@ -13,15 +13,6 @@ namespace {
 constexpr std::string_view kOn = "ON";
 constexpr std::string_view kOff = "OFF";
 
-/// A payload as log lines show it: printable ASCII kept, anything else '?', cut to 32 bytes.
-std::string printable(std::string_view payload) {
-  constexpr std::size_t kMax = 32;
-  std::string out;
-  for (const char c : payload.substr(0, kMax)) out.push_back(c >= 0x20 && c < 0x7F ? c : '?');
-  if (payload.size() > kMax) out += "...";
-  return out;
-}
-
 }  // namespace
 
 GpioOutput::GpioOutput(GpioOutputOptions options, std::shared_ptr<hw::GpioLines> lines)
@@ -73,7 +64,7 @@ void GpioOutput::start(SensorContext& context) {
         saved_ = *saved == kOn;
       } else {
         spdlog::warn("{}: ignored the saved state \"{}\" (expected ON or OFF)", options_.id,
-                     printable(*saved));
+                     printable_payload(*saved));
       }
     }
   }
@@ -101,7 +92,7 @@ void GpioOutput::command(std::string_view /*entity_id*/, std::string_view payloa
   if (holder_.context() == nullptr) return;
   if (payload != kOn && payload != kOff) {
     spdlog::warn("{}: ignored the command \"{}\": expected ON or OFF", options_.id,
-                 printable(payload));
+                 printable_payload(payload));
     return;
   }
   if (holder_.line() == nullptr) {

@@ -71,7 +71,43 @@ EntityInfo fan() {
   return e;
 }
 
+EntityInfo led_strip() {
+  EntityInfo e;
+  e.id = "led_strip";
+  e.name = "LED strip";
+  e.platform = Platform::light;
+  e.commandable = true;
+  e.control = sensors::ControlRange{0, 255, 0, ""};
+  return e;
+}
+
+EntityInfo case_fan() {
+  EntityInfo e;
+  e.id = "case_fan";
+  e.name = "Case fan";
+  e.platform = Platform::fan;
+  e.commandable = true;
+  e.control = sensors::ControlRange{1, 100, 0, ""};
+  return e;
+}
+
+EntityInfo heater_power() {
+  EntityInfo e;
+  e.id = "heater_power";
+  e.name = "Heater power";
+  e.platform = Platform::number;
+  e.unit = "%";
+  e.commandable = true;
+  e.control = sensors::ControlRange{0, 100, 1, "slider"};
+  return e;
+}
+
 json parse(const Message& m) { return json::parse(m.payload); }
+
+// One component of a discovery message, as its bytes appear in the payload.
+std::string component_text(const Message& m, const std::string& id) {
+  return nlohmann::ordered_json::parse(m.payload)["cmps"][id].dump();
+}
 
 // ---- Topics
 
@@ -118,10 +154,14 @@ TEST(Platform, NamesRoundTrip) {
   EXPECT_EQ(platform_name(Platform::sensor), "sensor");
   EXPECT_EQ(platform_name(Platform::binary_sensor), "binary_sensor");
   EXPECT_EQ(platform_name(Platform::switch_), "switch");
-  for (const Platform p : {Platform::sensor, Platform::binary_sensor, Platform::switch_}) {
+  EXPECT_EQ(platform_name(Platform::light), "light");
+  EXPECT_EQ(platform_name(Platform::fan), "fan");
+  EXPECT_EQ(platform_name(Platform::number), "number");
+  for (const Platform p : {Platform::sensor, Platform::binary_sensor, Platform::switch_,
+                           Platform::light, Platform::fan, Platform::number}) {
     EXPECT_EQ(parse_platform(platform_name(p)), p);
   }
-  EXPECT_EQ(parse_platform("light"), std::nullopt);
+  EXPECT_EQ(parse_platform("lights"), std::nullopt);
   EXPECT_EQ(parse_platform("switch_"), std::nullopt);
   EXPECT_EQ(parse_platform(""), std::nullopt);
 }
@@ -233,6 +273,55 @@ TEST(DiscoveryMessage, SwitchHasCommandTopicAndNoExpiry) {
     "command_topic": "pimqttd/pi/fan/set",
     "qos": 1
   })"));
+}
+
+TEST(DiscoveryMessage, LightWithTheJsonSchemaAndBrightness) {
+  const Topics t(TopicConfig{}, "pi");
+  EXPECT_EQ(component_text(discovery_message(pi_device(), t, {led_strip()}), "led_strip"),
+            R"({"p":"light","unique_id":"pi_led_strip","default_entity_id":"light.pi_led_strip",)"
+            R"("name":"LED strip","schema":"json","state_topic":"pimqttd/pi/led_strip/state",)"
+            R"("availability":[{"topic":"pimqttd/pi/status"},)"
+            R"({"topic":"pimqttd/pi/led_strip/availability"}],"availability_mode":"all",)"
+            R"("command_topic":"pimqttd/pi/led_strip/set","brightness":true,)"
+            R"("brightness_scale":255,"supported_color_modes":["brightness"],"qos":1})");
+  EntityInfo on_off = led_strip();
+  on_off.control.reset();
+  EXPECT_EQ(parse(discovery_message(pi_device(), t, {on_off}))["cmps"]["led_strip"]
+                ["supported_color_modes"],
+            json::parse(R"(["onoff"])"));
+}
+
+TEST(DiscoveryMessage, FanWithPercentageOnTheSameTopics) {
+  const Topics t(TopicConfig{}, "pi");
+  EXPECT_EQ(component_text(discovery_message(pi_device(), t, {case_fan()}), "case_fan"),
+            R"({"p":"fan","unique_id":"pi_case_fan","default_entity_id":"fan.pi_case_fan",)"
+            R"("name":"Case fan","state_topic":"pimqttd/pi/case_fan/state",)"
+            R"("availability":[{"topic":"pimqttd/pi/status"},)"
+            R"({"topic":"pimqttd/pi/case_fan/availability"}],"availability_mode":"all",)"
+            R"("payload_on":"ON","payload_off":"OFF","command_topic":"pimqttd/pi/case_fan/set",)"
+            R"("state_value_template":"{{ value_json.state }}",)"
+            R"("percentage_state_topic":"pimqttd/pi/case_fan/state",)"
+            R"("percentage_value_template":"{{ value_json.percentage }}",)"
+            R"("percentage_command_topic":"pimqttd/pi/case_fan/set","speed_range_min":1,)"
+            R"("speed_range_max":100,"qos":1})");
+}
+
+TEST(DiscoveryMessage, NumberWithRangeStepModeAndUnit) {
+  const Topics t(TopicConfig{}, "pi");
+  EntityInfo e = heater_power();
+  e.interval = seconds(10);  // no expire_after for a number
+  EXPECT_EQ(component_text(discovery_message(pi_device(), t, {e}), "heater_power"),
+            R"({"p":"number","unique_id":"pi_heater_power",)"
+            R"("default_entity_id":"number.pi_heater_power","name":"Heater power",)"
+            R"("state_topic":"pimqttd/pi/heater_power/state",)"
+            R"("availability":[{"topic":"pimqttd/pi/status"},)"
+            R"({"topic":"pimqttd/pi/heater_power/availability"}],"availability_mode":"all",)"
+            R"("unit_of_measurement":"%","command_topic":"pimqttd/pi/heater_power/set",)"
+            R"("min":0,"max":100,"step":1,"mode":"slider","qos":1})");
+  e.control = sensors::ControlRange{-0.5, 2.5, 0.25, ""};
+  EXPECT_EQ(parse(discovery_message(pi_device(), t, {e}))["cmps"]["heater_power"]["step"], 0.25);
+  EXPECT_FALSE(parse(discovery_message(pi_device(), t, {e}))["cmps"]["heater_power"].contains(
+      "mode"));
 }
 
 TEST(DiscoveryMessage, MinimalSensorOmitsUnsetFields) {
@@ -557,7 +646,78 @@ TEST(ValidateEntity, SwitchRules) {
   EntityInfo commanded = cpu_temperature();
   commanded.commandable = true;
   EXPECT_THAT(validate_entity(commanded),
-              ElementsAre("cpu_temperature: only a switch accepts commands"));
+              ElementsAre("cpu_temperature: only a switch, light, fan or number accepts commands"));
+}
+
+TEST(ValidateEntity, LightFanNumberAsDriversMakeThem) {
+  EXPECT_THAT(validate_entity(led_strip()), IsEmpty());
+  EXPECT_THAT(validate_entity(case_fan()), IsEmpty());
+  EXPECT_THAT(validate_entity(heater_power()), IsEmpty());
+  EntityInfo on_off_light = led_strip();
+  on_off_light.control.reset();
+  EXPECT_THAT(validate_entity(on_off_light), IsEmpty());
+  EntityInfo power = heater_power();
+  power.device_class = "power";
+  power.unit = "W";
+  EXPECT_THAT(validate_entity(power), IsEmpty());
+}
+
+TEST(ValidateEntity, LightAndFanRules) {
+  EntityInfo light = led_strip();
+  light.commandable = false;
+  light.device_class = "light";
+  light.unit = "%";
+  light.state_class = "measurement";
+  light.control->max = 0.5;
+  EXPECT_THAT(validate_entity(light),
+              ElementsAre("led_strip: a light takes no device class, got 'light'",
+                          "led_strip: a light takes no unit, got '%'",
+                          "led_strip: a light takes no state class, got 'measurement'",
+                          "led_strip: a light must be commandable",
+                          "led_strip: the brightness scale must be a whole number from 1 to 65535"));
+  EntityInfo fan = case_fan();
+  fan.control = sensors::ControlRange{0, 100, 0, ""};
+  EXPECT_THAT(validate_entity(fan), ElementsAre("case_fan: the speed range must be whole numbers "
+                                                "with 1 <= min < max <= 65535"));
+  fan.control = sensors::ControlRange{5, 5, 0, ""};
+  EXPECT_THAT(validate_entity(fan), ElementsAre("case_fan: the speed range must be whole numbers "
+                                                "with 1 <= min < max <= 65535"));
+}
+
+TEST(ValidateEntity, NumberRules) {
+  EntityInfo n = heater_power();
+  n.state_class = "measurement";
+  n.display_precision = 1;
+  n.control = sensors::ControlRange{10, 10, 0.0001, "dial"};
+  EXPECT_THAT(validate_entity(n),
+              ElementsAre("heater_power: a number takes no state class, got 'measurement'",
+                          "heater_power: a number takes no display precision",
+                          "heater_power: a number's min must be less than its max",
+                          "heater_power: a number's step must be at least 0.001",
+                          "heater_power: unknown number mode 'dial' (expected auto, box or slider)"));
+  EntityInfo no_range = heater_power();
+  no_range.control.reset();
+  EXPECT_THAT(validate_entity(no_range),
+              ElementsAre("heater_power: a number needs its min, max and step"));
+  EntityInfo wrong_unit = heater_power();
+  wrong_unit.device_class = "temperature";
+  EXPECT_THAT(validate_entity(wrong_unit),
+              ElementsAre("heater_power: device class temperature needs a unit among °C, °F, K, "
+                          "got '%'"));
+  EntityInfo timestamp = heater_power();
+  timestamp.device_class = "timestamp";
+  EXPECT_THAT(validate_entity(timestamp),
+              ElementsAre("heater_power: unknown number device class 'timestamp'"));
+}
+
+TEST(ValidateEntity, OnlyLightsFansAndNumbersHaveARange) {
+  EntityInfo s = fan();  // the switch
+  s.control = sensors::ControlRange{0, 1, 1, ""};
+  EXPECT_THAT(validate_entity(s), ElementsAre("fan: a switch has no control range"));
+  EntityInfo t = cpu_temperature();
+  t.control = sensors::ControlRange{0, 1, 1, ""};
+  EXPECT_THAT(validate_entity(t),
+              ElementsAre("cpu_temperature: only a light, fan or number has a control range"));
 }
 
 TEST(ValidateEntity, IdNameIconPrecisionInterval) {
