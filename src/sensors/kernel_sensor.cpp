@@ -1,7 +1,11 @@
 #include "pimqttd/sensors/kernel_sensor.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <span>
 #include <system_error>
 #include <utility>
@@ -14,6 +18,14 @@
 namespace pimqttd::sensors {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+
+double KernelQuantity::convert(double value) const noexcept {
+  const double converted = value * multiply / divide;
+  if (!std::isfinite(converted)) return converted;
+  std::array<char, 32> text{};
+  std::snprintf(text.data(), text.size(), "%.12g", converted);
+  return std::strtod(text.data(), nullptr);
+}
 
 ChannelReading read_number_attribute(const ReadAttribute& read, const fs::path& file) {
   const AttributeRead got = read(file);
@@ -137,17 +149,14 @@ void KernelSensor::submit(std::vector<std::size_t> channels) {
                              generation]() -> core::Worker::Completion {
     const Clock::time_point began = Clock::now();
     Attempt attempt;
-    std::error_code error;
-    if (known && fs::exists(*known, error)) {
-      attempt.device = *known;
+    // Looked up anew every attempt (a listing and a few `name` files, no conversion): the
+    // number a device had may now belong to another one, which must never be read in its place.
+    auto found = find_sysfs_device(plan->root, plan->sysfs_class, plan->selector);
+    if (found) {
+      attempt.device = found.value().directory;
+      if (known != attempt.device) attempt.offered = plan->list(*attempt.device);
     } else {
-      auto found = find_sysfs_device(plan->root, plan->sysfs_class, plan->selector);
-      if (found) {
-        attempt.device = found.value().directory;
-        attempt.offered = plan->list(*attempt.device);
-      } else {
-        attempt.device_error = found.error();
-      }
+      attempt.device_error = found.error();
     }
     if (attempt.device) {
       for (const std::size_t index : channels) {

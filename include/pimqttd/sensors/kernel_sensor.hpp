@@ -8,9 +8,10 @@
 // conversion may take longer), and the job uses only what it captured by value: the immutable
 // plan (root, device selector, channels and their read functions) and the attempt's own
 // arguments. The job:
-// - finds the device when it is not known yet or its directory is gone (a device that was
-//   unbound or renumbered: the lookup by name, compatible or path is made anew, never by the
-//   number it had), and then lists the channels it offers (for --once);
+// - finds the device by name, compatible or path, anew on every attempt (a listing of the class
+//   directory and a few `name` files, which start no conversion): never by the number it had,
+//   which another device may have taken since (a device unbound, another bound in its place),
+//   and lists the channels it offers (for --once) when it was not known or is in another place;
 // - reads the channels of the attempt and measures how long that took (steady clock), which
 //   is logged at debug level and kept as the sensor's maximum (max_read_duration()).
 //
@@ -67,13 +68,16 @@ struct ChannelReading {
                                                    const std::filesystem::path& file);
 
 /// What a channel measures: its Home Assistant metadata (key = the channel) and how a value in
-/// the kernel ABI's unit becomes one in the published unit (a division by 1000 rather than a
-/// multiplication by 0.001, so that 23450 m°C is exactly 23.45 °C).
+/// the kernel ABI's unit becomes one in the published unit.
 struct KernelQuantity {
   Quantity quantity;
   double multiply = 1;
   double divide = 1;
-  [[nodiscard]] double convert(double value) const noexcept { return value * multiply / divide; }
+  /// value * multiply / divide (a division by 1000 rather than a multiplication by 0.001),
+  /// rounded to 12 significant digits: the kernel writes at most about ten, and binary
+  /// arithmetic must not add digits it never measured (100.653253906 kPa is 1006.53253906 hPa,
+  /// not 1006.5325390600001).
+  [[nodiscard]] double convert(double value) const noexcept;
 };
 
 /// One entity of a kernel sensor and how its value is read.

@@ -230,6 +230,32 @@ TEST(KernelSensor, ARenumberedDeviceIsFoundAgainByItsName) {
   EXPECT_EQ(context.count(Event::available, "dht_t"), 1u);  // never unavailable
 }
 
+TEST(KernelSensor, AnotherDeviceInTheSameNumberIsNeverReadInItsPlace) {
+  const FakeSysfs sysfs;
+  const fs::path first = add_dht11(sysfs, "iio:device0", "20000\n");
+  ScriptedRead reads;
+  KernelSensorOptions options = dht_options(sysfs.root());
+  options.unavailable_after = 1;
+  test::RecordingContext context;
+  KernelSensor sensor(options, kIioClass, {channel("dht_t", "t_input")}, list_inputs,
+                      reads.function());
+  sensor.start(context);
+  ASSERT_TRUE(context.run_publishes("dht_t", 1));
+
+  // The dht11 is unbound and another driver's device takes its number, with the same files.
+  sysfs.remove_device(first);
+  sysfs.add_device(kIio, "iio:device0", "platform/other/iio:device0",
+                   {{"name", "bme280\n"}, {"t_input", "18850\n"}});
+  ASSERT_TRUE(context.run_until([&] { return context.count(Event::available, "dht_t") == 2; }));
+  EXPECT_EQ(context.events.back(), availability("dht_t", false));
+
+  add_dht11(sysfs, "iio:device1", "21000\n");
+  ASSERT_TRUE(context.run_publishes("dht_t", 1));
+  sensor.stop();
+  EXPECT_EQ(context.values("dht_t"), (std::vector<Value>{20000.0, 21000.0}));
+  EXPECT_EQ(sensor.device(), sysfs.root() / kIio / "iio:device1");
+}
+
 TEST(KernelSensor, NothingAfterStopAndSafeDestructionWithAJobInFlight) {
   const FakeSysfs sysfs;
   add_dht11(sysfs);

@@ -45,6 +45,18 @@ TEST(Iio, ProcessedInputsAreConvertedToHomeAssistantUnits) {
   EXPECT_DOUBLE_EQ(read_value(device, "illuminance"), 305);
 }
 
+TEST(Iio, ConversionsAddNoDigitsTheKernelDidNotWrite) {
+  const FakeSysfs sysfs;
+  // The bmp280 driver's pressure for the datasheet's example, and a scaled raw ADC value.
+  const fs::path device = sysfs.add_device(kIio, "iio:device0", "soc/i2c-1/1-0076/iio:device0",
+                                           {{"name", "bmp280\n"},
+                                            {"in_pressure_input", "100.653253906\n"},
+                                            {"in_voltage0_raw", "3\n"},
+                                            {"in_voltage0_scale", "0.1\n"}});
+  EXPECT_EQ(format_value(read_value(device, "pressure")), "1006.53253906");
+  EXPECT_EQ(format_value(read_value(device, "voltage0")), "0.0003");
+}
+
 TEST(Iio, RawValuesAreOffsetThenScaled) {
   const FakeSysfs sysfs;
   const fs::path device = sysfs.add_device(
