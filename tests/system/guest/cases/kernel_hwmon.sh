@@ -1,0 +1,119 @@
+# kernel_hwmon: the kernel's own lm75 driver (hwmon) bound to an i2c-stub chip with new_device,
+# read by pimqttd's `hwmon` sensor type through sysfs (/sys/class/hwmon/hwmonN/temp1_input), by
+# `--once` and by a running daemon: a new temperature in the register reaches the broker within
+# the interval, and when the chip moves (a new device at another address, the old one deleted:
+# another hwmonN) the daemon finds it again.
+#
+# LM75 (datasheet, "temperature register"): a 16-bit two's complement register, high byte first,
+# whose top 9 bits are the temperature in 0.5 degC. The driver (drivers/hwmon/lm75.c, 6.1 and
+# 6.12 alike) reads it as a big-endian SMBus word and gives ((reg >> 7) * 1000) >> 1 millidegrees
+# (its lm75 resolution is 9 bits):
+#   0xF580: -2688 >> 7 = -21, -21 * 1000 >> 1 = -10500: -10.5 degC (sign extension exercised)
+#   0x1900:   6400 >> 7 =  50:  25000: 25 degC
+#   0x1980:   6528 >> 7 =  51:  25500: 25.5 degC
+# Its probe reads the configuration register (0x01, 0: not shut down, so nothing is written);
+# hysteresis 0x02 and overtemperature 0x03 hold the power-on 75 and 80 degC.
+LM75=0x5c LM75_MOVED=0x5d
+LM75_COLD=0xF580 LM75_COLD_MILLI=-10500 LM75_COLD_EXPECT=-10.5
+LM75_WARM=0x1900 LM75_WARM_EXPECT=25
+LM75_MOVED_TEMP=0x1980 LM75_MOVED_MILLI=25500 LM75_MOVED_EXPECT=25.5
+
+SENSORS='{ "type": "hwmon", "name": "Room", "device": "lm75", "interval": "1s",
+  "channels": ["temp1"] }'
+ENTITY=room_temp1
+STATE=$BASE_TOPIC/$NODE/$ENTITY/state
+AVAILABILITY=$BASE_TOPIC/$NODE/$ENTITY/availability
+
+lm75_fill() {
+  stub_set_be16 "$1" 0x00 "$2"
+  stub_set_be16 "$1" 0x01 0x0000
+  stub_set_be16 "$1" 0x02 0x4B00
+  stub_set_be16 "$1" 0x03 0x5000
+}
+
+# hwmon_of ADDRESS: the hwmonN directory the driver made for the chip at ADDRESS.
+hwmon_of() {
+  local dir
+  for dir in /sys/bus/i2c/devices/$(i2c_name "$1")/hwmon/hwmon*; do
+    [ -d "$dir" ] && { echo "/sys/class/hwmon/${dir##*/}"; return 0; }
+  done
+  fail "the lm75 device at $1 has no hwmon directory"
+}
+
+# lm75_count: how many hwmon devices are named lm75 (pimqttd finds its device by that name).
+lm75_count() { cat /sys/class/hwmon/hwmon*/name 2>/dev/null | grep -cx lm75; }
+
+case_main() {
+  local hwmon moved pid
+  require_broker
+  i2c_stub_up $LM75 $LM75_MOVED
+  lm75_fill $LM75 $LM75_COLD
+  modprobe lm75 || fail "modprobe lm75 failed"
+  # Loading it probed 0x48..0x4f on the stub (an hwmon-class adapter): a chip there that looks
+  # like an LM75 (the ADS1115 of i2c_registers while all zero) is now bound. Let it go, so that
+  # the only lm75 is the case's and i2c-dev may open that address again.
+  for dev in /sys/bus/i2c/drivers/lm75/[0-9]*-00*; do
+    [ -e "$dev" ] || continue
+    note "unbinding ${dev##*/}, which lm75 detected on its own"
+    echo "${dev##*/}" > /sys/bus/i2c/drivers/lm75/unbind
+  done
+  kernel_bind lm75 $LM75
+  hwmon=$(hwmon_of $LM75)
+  sysfs_is "$hwmon/name" lm75
+  sysfs_is "$hwmon/temp1_input" $LM75_COLD_MILLI
+  [ "$(lm75_count)" -eq 1 ] || fail "$(lm75_count) hwmon devices are named lm75, expected one"
+  note "lm75 at $LM75 is ${hwmon##*/}: temp1_input $LM75_COLD_MILLI"
+  # How long a read takes (one SMBus word transaction on the stub), against a file of the same
+  # device that touches no chip.
+  note "TIMING lm75 temp1_input: $(read_micros "$hwmon/temp1_input" 200) us per read," \
+    "name: $(read_micros "$hwmon/name" 200) us (means of 200)"
+
+  once "$SENSORS"
+  [ "$(json_value "$CASE_DIR/once.json" $ENTITY)" = "$LM75_COLD_EXPECT" ] ||
+    fail "--once printed $ENTITY = '$(json_value "$CASE_DIR/once.json" $ENTITY)'," \
+      "expected $LM75_COLD_EXPECT"
+  [ "$(json_value "$CASE_DIR/once.json" ${ENTITY}_unit)" = '"°C"' ] ||
+    fail "--once printed ${ENTITY}_unit = $(json_value "$CASE_DIR/once.json" ${ENTITY}_unit)"
+  note "--once: $ENTITY = $LM75_COLD_EXPECT °C"
+
+  subscribe room "$STATE" "$AVAILABILITY"
+  start_pimqttd "$SENSORS"
+  pid=$PIMQTTD_PID
+  wait_until 50 last_payload_is room "$STATE" "$LM75_COLD_EXPECT" ||
+    fail "no state $LM75_COLD_EXPECT on $STATE within 5 s (got '$(last_payload room "$STATE")')"
+  wait_until 20 last_payload_is room "$AVAILABILITY" online ||
+    fail "$AVAILABILITY is '$(last_payload room "$AVAILABILITY")', not online"
+  note "daemon: $STATE = $LM75_COLD_EXPECT, online"
+
+  # A new temperature in the chip: the next read (interval 1 s) publishes it.
+  stub_set_be16 $LM75 0x00 $LM75_WARM
+  wait_until 50 last_payload_is room "$STATE" "$LM75_WARM_EXPECT" ||
+    fail "the new temperature $LM75_WARM_EXPECT did not reach $STATE within 5 s" \
+      "(got '$(last_payload room "$STATE")')"
+  note "register 0x00 = $LM75_WARM: $STATE = $LM75_WARM_EXPECT"
+
+  # The chip moves: a new lm75 device at another address (its hwmonN a new number, since the
+  # old one still holds its own), then the old one goes. The daemon must find the new one.
+  lm75_fill $LM75_MOVED $LM75_MOVED_TEMP
+  kernel_bind lm75 $LM75_MOVED
+  moved=$(hwmon_of $LM75_MOVED)
+  kernel_unbind $LM75
+  [ "$moved" != "$hwmon" ] || fail "the moved chip got the same ${hwmon##*/}"
+  [ ! -e "$hwmon" ] || fail "${hwmon##*/} is still there after delete_device"
+  sysfs_is "$moved/name" lm75
+  sysfs_is "$moved/temp1_input" $LM75_MOVED_MILLI
+  note "moved: ${hwmon##*/} gone, the lm75 at $LM75_MOVED is ${moved##*/}"
+  wait_until 100 last_payload_is room "$STATE" "$LM75_MOVED_EXPECT" ||
+    fail "the moved chip's $LM75_MOVED_EXPECT did not reach $STATE within 10 s" \
+      "(got '$(last_payload room "$STATE")')"
+  wait_until 20 last_payload_is room "$AVAILABILITY" online ||
+    fail "$AVAILABILITY is '$(last_payload room "$AVAILABILITY")' after the move, not online"
+  alive "$pid" || fail "pimqttd (pid $pid) did not stay up"
+  note "daemon found ${moved##*/}: $STATE = $LM75_MOVED_EXPECT, availability" \
+    "$(payloads room "$AVAILABILITY" | tr '\n' ' ')"
+  stop_pimqttd
+
+  # Leave the stub as the other cases expect it: no kernel driver on any chip.
+  kernel_unbind $LM75_MOVED
+  rmmod lm75 || fail "rmmod lm75 failed"
+}
