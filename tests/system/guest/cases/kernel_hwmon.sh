@@ -20,6 +20,9 @@ LM75_MOVED_TEMP=0x1980 LM75_MOVED_MILLI=25500 LM75_MOVED_EXPECT=25.5
 
 SENSORS='{ "type": "hwmon", "name": "Room", "device": "lm75", "interval": "1s",
   "channels": ["temp1"] }'
+# For --once also the same device with its channels omitted: every channel it offers, found at
+# config load (the lm75 has temp1).
+ALL_CHANNELS='{ "type": "hwmon", "name": "All", "device": "lm75" }'
 ENTITY=room_temp1
 STATE=$BASE_TOPIC/$NODE/$ENTITY/state
 AVAILABILITY=$BASE_TOPIC/$NODE/$ENTITY/availability
@@ -68,7 +71,10 @@ case_main() {
   note "TIMING lm75 temp1_input: $(read_micros "$hwmon/temp1_input" 200) us per read," \
     "name: $(read_micros "$hwmon/name" 200) us (means of 200)"
 
-  once "$SENSORS"
+  once "$SENSORS, $ALL_CHANNELS"
+  [ "$(json_value "$CASE_DIR/once.json" all_temp1)" = "$LM75_COLD_EXPECT" ] ||
+    fail "--once printed all_temp1 (channels found at load) =" \
+      "'$(json_value "$CASE_DIR/once.json" all_temp1)', expected $LM75_COLD_EXPECT"
   [ "$(json_value "$CASE_DIR/once.json" $ENTITY)" = "$LM75_COLD_EXPECT" ] ||
     fail "--once printed $ENTITY = '$(json_value "$CASE_DIR/once.json" $ENTITY)'," \
       "expected $LM75_COLD_EXPECT"

@@ -32,6 +32,9 @@ MOVED_TEMP_EXPECT=31.38 MOVED_PRESSURE_EXPECT=1016.24308593
 
 SENSORS='{ "type": "iio", "name": "Weather", "device": "bmp280", "interval": "1s",
   "channels": ["temp", "pressure"] }'
+# For --once also the same device with its channels omitted: every channel it offers, found at
+# config load (the bmp280 has temp and pressure).
+ALL_CHANNELS='{ "type": "iio", "name": "All", "device": "bmp280" }'
 TEMP_STATE=$BASE_TOPIC/$NODE/weather_temp/state
 PRESSURE_STATE=$BASE_TOPIC/$NODE/weather_pressure/state
 AVAILABILITY=$BASE_TOPIC/$NODE/weather_temp/availability
@@ -115,9 +118,11 @@ case_main() {
     "in_pressure_input: $(read_micros "$iio/in_pressure_input" 100) us," \
     "name: $(read_micros "$iio/name" 100) us (means of 100)"
 
-  once "$SENSORS"
+  once "$SENSORS, $ALL_CHANNELS"
   once_is weather_temp $TEMP_EXPECT "°C"
   once_near weather_pressure $PRESSURE_EXPECT hPa
+  once_is all_temp $TEMP_EXPECT "°C"
+  once_near all_pressure $PRESSURE_EXPECT hPa
   note "--once: weather_temp = $TEMP_EXPECT °C, weather_pressure =" \
     "$(json_value "$CASE_DIR/once.json" weather_pressure) hPa"
 
