@@ -250,16 +250,20 @@ i2c_stub_up() {
 # Register writes on a stub chip. The stub keeps one 16-bit word per register: a byte write sets
 # its low byte, which is what byte and I2C block reads return; a word write sets the whole word,
 # which word reads return with its low byte first on the wire, as SMBus sends words.
+# A chip a kernel driver holds (the kernel_* cases) refuses i2c-dev unless forced: those cases
+# set STUB_FORCE=-f (i2cset -f) to change its registers behind the driver's back.
 # stub_set ADDRESS REG BYTE: an 8-bit register (the value is masked to 8 bits).
 stub_set() {
-  "$I2CSET" -y "$STUB_BUS" "$1" "$2" "$(( $3 & 255 ))" b || fail "i2cset $1 $2 failed"
+  "$I2CSET" -y ${STUB_FORCE:-} "$STUB_BUS" "$1" "$2" "$(( $3 & 255 ))" b ||
+    fail "i2cset $1 $2 failed"
 }
 # stub_set_be16 ADDRESS REG WORD: a 16-bit register of a chip that sends its high byte first
 # (MCP9808, ADS1115, INA219): stored swapped, so that the high byte goes out first.
 stub_set_be16() {
   local word
   word=$(printf '0x%04x' $(( ($3 & 255) << 8 | ($3 >> 8 & 255) )))
-  "$I2CSET" -y "$STUB_BUS" "$1" "$2" "$word" w || fail "i2cset $1 $2 $word (word) failed"
+  "$I2CSET" -y ${STUB_FORCE:-} "$STUB_BUS" "$1" "$2" "$word" w ||
+    fail "i2cset $1 $2 $word (word) failed"
 }
 # stub_get_be16 ADDRESS REG: such a register as the chip means it, as 0x%04x.
 stub_get_be16() {
