@@ -1,22 +1,27 @@
 # kernel_hwmon: the kernel's own lm75 driver (hwmon) bound to an i2c-stub chip with new_device,
 # read by pimqttd's `hwmon` sensor type through sysfs (/sys/class/hwmon/hwmonN/temp1_input), by
 # `--once` and by a running daemon: a new temperature in the register reaches the broker within
-# the interval, and when the chip moves (a new device at another address, the old one deleted:
-# another hwmonN) the daemon finds it again.
+# the interval. Then the device renumbering a module reload or a late overlay causes: the lm75
+# goes and another hwmon device (a tmp75, same driver) takes its old hwmonN, which the daemon
+# must not read as the lm75 (its entity goes offline); the lm75 comes back under a new hwmonN,
+# which the daemon finds by name (online again, the new value).
 #
 # LM75 (datasheet, "temperature register"): a 16-bit two's complement register, high byte first,
 # whose top 9 bits are the temperature in 0.5 degC. The driver (drivers/hwmon/lm75.c, 6.1 and
 # 6.12 alike) reads it as a big-endian SMBus word and gives ((reg >> 7) * 1000) >> 1 millidegrees
-# (its lm75 resolution is 9 bits):
+# (its lm75 resolution is 9 bits; tmp75: 12 bits, ((reg >> 4) * 1000) >> 4):
 #   0xF580: -2688 >> 7 = -21, -21 * 1000 >> 1 = -10500: -10.5 degC (sign extension exercised)
 #   0x1900:   6400 >> 7 =  50:  25000: 25 degC
-#   0x1980:   6528 >> 7 =  51:  25500: 25.5 degC
-# Its probe reads the configuration register (0x01, 0: not shut down, so nothing is written);
-# hysteresis 0x02 and overtemperature 0x03 hold the power-on 75 and 80 degC.
-LM75=0x5c LM75_MOVED=0x5d
+#   0x1A00:   6656 >> 7 =  52:  26000: 26 degC (the lm75 back)
+#   tmp75 0x1980: 408 * 1000 >> 4 = 25500: 25.5 degC (never to be published)
+# Its probe reads the configuration register (0x01, 0: not shut down, so the lm75 writes
+# nothing; the tmp75 sets 12-bit mode); hysteresis 0x02 and overtemperature 0x03 hold the
+# power-on 75 and 80 degC.
+LM75=0x5c OTHER=0x5d
 LM75_COLD=0xF580 LM75_COLD_MILLI=-10500 LM75_COLD_EXPECT=-10.5
 LM75_WARM=0x1900 LM75_WARM_EXPECT=25
-LM75_MOVED_TEMP=0x1980 LM75_MOVED_MILLI=25500 LM75_MOVED_EXPECT=25.5
+LM75_BACK=0x1A00 LM75_BACK_MILLI=26000 LM75_BACK_EXPECT=26
+OTHER_TEMP=0x1980 OTHER_MILLI=25500 OTHER_VALUE=25.5
 
 SENSORS='{ "type": "hwmon", "name": "Room", "device": "lm75", "interval": "1s",
   "channels": ["temp1"] }'
@@ -46,12 +51,16 @@ hwmon_of() {
 # lm75_count: how many hwmon devices are named lm75 (pimqttd finds its device by that name).
 lm75_count() { cat /sys/class/hwmon/hwmon*/name 2>/dev/null | grep -cx lm75; }
 
+# published_other: the other device's value reached the lm75's state topic.
+published_other() { payloads room "$STATE" | grep -qx "$OTHER_VALUE"; }
+offline_or_other() { last_payload_is room "$AVAILABILITY" offline || published_other; }
+
 case_main() {
-  local hwmon moved pid
+  local hwmon other back pid
   # The chips' registers change while the kernel's driver holds them: i2cset -f.
   STUB_FORCE=-f
   require_broker
-  i2c_stub_up $LM75 $LM75_MOVED
+  i2c_stub_up $LM75 $OTHER
   lm75_fill $LM75 $LM75_COLD
   modprobe lm75 || fail "modprobe lm75 failed"
   # Loading it probed 0x48..0x4f on the stub (an hwmon-class adapter): a chip there that looks
@@ -100,28 +109,51 @@ case_main() {
       "(got '$(last_payload room "$STATE")')"
   note "register 0x00 = $LM75_WARM: $STATE = $LM75_WARM_EXPECT"
 
-  # The chip moves: a new lm75 device at another address (its hwmonN a new number, since the
-  # old one still holds its own), then the old one goes. The daemon must find the new one.
-  lm75_fill $LM75_MOVED $LM75_MOVED_TEMP
-  kernel_bind lm75 $LM75_MOVED
-  moved=$(hwmon_of $LM75_MOVED)
+  # The lm75 goes; a tmp75 (another name, the same driver) comes and takes the lowest free
+  # number, the lm75's. Reading that directory again would publish the tmp75's temperature.
+  lm75_fill $OTHER $OTHER_TEMP
+  # The daemon stopped meanwhile (SIGSTOP), so that its next read comes after the swap, not in
+  # a moment between with no device at all.
+  kill -STOP "$pid"
   kernel_unbind $LM75
-  [ "$moved" != "$hwmon" ] || fail "the moved chip got the same ${hwmon##*/}"
-  [ ! -e "$hwmon" ] || fail "${hwmon##*/} is still there after delete_device"
-  sysfs_is "$moved/name" lm75
-  sysfs_is "$moved/temp1_input" $LM75_MOVED_MILLI
-  note "moved: ${hwmon##*/} gone, the lm75 at $LM75_MOVED is ${moved##*/}"
-  wait_until 100 last_payload_is room "$STATE" "$LM75_MOVED_EXPECT" ||
-    fail "the moved chip's $LM75_MOVED_EXPECT did not reach $STATE within 10 s" \
+  kernel_bind tmp75 $OTHER
+  kill -CONT "$pid"
+  other=$(hwmon_of $OTHER)
+  sysfs_is "$other/name" tmp75
+  sysfs_is "$other/temp1_input" $OTHER_MILLI
+  # (The kernel hands out the lowest free number: the lm75's, freed just before.)
+  [ "$other" = "$hwmon" ] ||
+    fail "the tmp75 got ${other##*/}, not the lm75's freed ${hwmon##*/}: the case needs reuse"
+  note "lm75 deleted; the tmp75 at $OTHER took its ${other##*/}"
+  [ "$(lm75_count)" -eq 0 ] || fail "an lm75 is left after delete_device"
+  # Either it goes offline, or it reads the tmp75 (the fault this step looks for).
+  wait_until 50 offline_or_other ||
+    fail "$AVAILABILITY did not go offline within 5 s of the lm75's removal (it is" \
+      "'$(last_payload room "$AVAILABILITY")'," \
+      "the last state '$(last_payload room "$STATE")')"
+  ! published_other ||
+    fail "pimqttd published the tmp75's $OTHER_VALUE as $ENTITY: it read ${other##*/} (the" \
+      "lm75's number before) without checking the device is still the lm75"
+  note "lm75 gone: $AVAILABILITY offline, the tmp75 at ${other##*/} not read"
+
+  # The lm75 comes back, under a new number (the tmp75 keeps the old one).
+  lm75_fill $LM75 $LM75_BACK
+  kernel_bind lm75 $LM75
+  back=$(hwmon_of $LM75)
+  [ "$back" != "$hwmon" ] || fail "the lm75 came back under the same ${hwmon##*/}"
+  sysfs_is "$back/temp1_input" $LM75_BACK_MILLI
+  wait_until 100 last_payload_is room "$STATE" "$LM75_BACK_EXPECT" ||
+    fail "the lm75 back at ${back##*/}: no $LM75_BACK_EXPECT on $STATE within 10 s" \
       "(got '$(last_payload room "$STATE")')"
   wait_until 20 last_payload_is room "$AVAILABILITY" online ||
-    fail "$AVAILABILITY is '$(last_payload room "$AVAILABILITY")' after the move, not online"
+    fail "$AVAILABILITY is '$(last_payload room "$AVAILABILITY")' with the lm75 back, not online"
   alive "$pid" || fail "pimqttd (pid $pid) did not stay up"
-  note "daemon found ${moved##*/}: $STATE = $LM75_MOVED_EXPECT, availability" \
+  note "lm75 back as ${back##*/}: $STATE = $LM75_BACK_EXPECT, availability" \
     "$(payloads room "$AVAILABILITY" | tr '\n' ' ')"
   stop_pimqttd
 
   # Leave the stub as the other cases expect it: no kernel driver on any chip.
-  kernel_unbind $LM75_MOVED
+  kernel_unbind $LM75
+  kernel_unbind $OTHER
   rmmod lm75 || fail "rmmod lm75 failed"
 }

@@ -1,9 +1,11 @@
 # kernel_iio: the kernel's own bmp280 driver (IIO: bmp280 + bmp280-i2c over regmap, SMBus)
 # bound to an i2c-stub chip with new_device, read by pimqttd's `iio` sensor type through sysfs
 # (/sys/bus/iio/devices/iio:deviceN/in_temp_input, in_pressure_input), by `--once` and by a
-# running daemon: a new raw temperature in the chip reaches the broker within the interval, and
-# when the chip moves (a new device at another address, the old one deleted: another
-# iio:deviceN) the daemon finds it again.
+# running daemon: a new raw temperature in the chip reaches the broker within the interval.
+# Then the device renumbering a module reload or a late overlay causes: the bmp280 goes and
+# another IIO device (a bme280, same driver) takes its old iio:deviceN, which the daemon must
+# not read as the bmp280 (its entities go offline); the bmp280 comes back under a new
+# iio:deviceN, which the daemon finds by name (online again, the new values).
 #
 # The chip holds the BMP280 datasheet's worked example (lib.sh, bmp280_fill): chip id 0x58,
 # dig_T1..dig_P9, adc_T 519888, adc_P 415148. The driver (drivers/iio/pressure/bmp280-core.c)
@@ -20,15 +22,17 @@
 # pressure's t_fine changes with them; adc_P stays 415148):
 #   adc_T 535000: T 2981, P 25953980: "29810", "101.382734375" -> 29.81 degC, 1013.82734375 hPa
 #   adc_T 540000: T 3138, P 26015823: "31380", "101.624308593" -> 31.38 degC, 1016.24308593 hPa
+#   adc_T 500000: T 1885: "18850" (the bme280's, never to be published)
 # Temperatures must come exactly as written (a division of millidegrees by 1000 gives them);
 # pressures to 1e-9 hPa (a kPa text scaled by 10 in binary floating point may differ in the 17th
 # digit), far below the 0.001 hPa step of the kernel's value.
-BMP=0x75 BMP_MOVED=0x5d
+BMP=0x75 OTHER=0x5d
 TEMP_MILLI=25080 TEMP_EXPECT=25.08
 PRESSURE_KPA=100.653253906 PRESSURE_EXPECT=1006.53253906
 WARM_ADC_T=535000 WARM_TEMP_EXPECT=29.81 WARM_PRESSURE_EXPECT=1013.82734375
-MOVED_ADC_T=540000 MOVED_TEMP_MILLI=31380 MOVED_PRESSURE_KPA=101.624308593
-MOVED_TEMP_EXPECT=31.38 MOVED_PRESSURE_EXPECT=1016.24308593
+BACK_ADC_T=540000 BACK_TEMP_MILLI=31380 BACK_PRESSURE_KPA=101.624308593
+BACK_TEMP_EXPECT=31.38 BACK_PRESSURE_EXPECT=1016.24308593
+OTHER_ADC_T=500000 OTHER_TEMP_MILLI=18850 OTHER_VALUE=18.85
 
 SENSORS='{ "type": "iio", "name": "Weather", "device": "bmp280", "interval": "1s",
   "channels": ["temp", "pressure"] }'
@@ -99,12 +103,16 @@ states_are() {
   note "$4: $TEMP_STATE = $1, $PRESSURE_STATE = $(last_payload weather "$PRESSURE_STATE")"
 }
 
+# published_other: the other device's value reached the bmp280's state topic.
+published_other() { payloads weather "$TEMP_STATE" | grep -qx "$OTHER_VALUE"; }
+offline_or_other() { last_payload_is weather "$AVAILABILITY" offline || published_other; }
+
 case_main() {
-  local iio moved pid
+  local iio other back pid
   # The chips' registers change while the kernel's driver holds them: i2cset -f.
   STUB_FORCE=-f
   require_broker
-  i2c_stub_up $BMP $BMP_MOVED
+  i2c_stub_up $BMP $OTHER
   bmp280_fill $BMP 0x58
   modprobe bmp280-i2c || fail "modprobe bmp280-i2c failed"
   kernel_bind bmp280 $BMP
@@ -139,27 +147,49 @@ case_main() {
   set_adc_t $BMP $WARM_ADC_T
   states_are $WARM_TEMP_EXPECT $WARM_PRESSURE_EXPECT 50 "adc_T $WARM_ADC_T"
 
-  # The chip moves: a new bmp280 device at another address (a new iio:deviceN, since the old
-  # one still holds its own), then the old one goes. The daemon must find the new one.
-  bmp280_fill $BMP_MOVED 0x58
-  set_adc_t $BMP_MOVED $MOVED_ADC_T
-  kernel_bind bmp280 $BMP_MOVED
-  moved=$(iio_of $BMP_MOVED)
+  # The bmp280 goes; a bme280 (another name, the same driver) comes and takes the lowest free
+  # number, the bmp280's. Reading that directory again would publish the bme280's values.
+  bmp280_fill $OTHER 0x60
+  set_adc_t $OTHER $OTHER_ADC_T
+  # The daemon stopped meanwhile (SIGSTOP), so that its next read comes after the swap, not in
+  # a moment between with no device at all.
+  kill -STOP "$pid"
   kernel_unbind $BMP
-  [ "$moved" != "$iio" ] || fail "the moved chip got the same ${iio##*/}"
-  [ ! -e "$iio" ] || fail "${iio##*/} is still there after delete_device"
-  sysfs_is "$moved/name" bmp280
-  temp_is "$moved/in_temp_input" $MOVED_TEMP_MILLI
-  sysfs_is "$moved/in_pressure_input" $MOVED_PRESSURE_KPA
-  note "moved: ${iio##*/} gone, the bmp280 at $BMP_MOVED is ${moved##*/}"
-  states_are $MOVED_TEMP_EXPECT $MOVED_PRESSURE_EXPECT 100 "moved to ${moved##*/}"
+  kernel_bind bme280 $OTHER
+  kill -CONT "$pid"
+  other=$(iio_of $OTHER)
+  sysfs_is "$other/name" bme280
+  temp_is "$other/in_temp_input" $OTHER_TEMP_MILLI
+  # (The kernel hands out the lowest free number: the bmp280's, freed just before.)
+  [ "$other" = "$iio" ] ||
+    fail "the bme280 got ${other##*/}, not the bmp280's freed ${iio##*/}: the case needs reuse"
+  note "bmp280 deleted; the bme280 at $OTHER took its ${other##*/}"
+  # Either it goes offline, or it reads the bme280 (the fault this step looks for).
+  wait_until 50 offline_or_other ||
+    fail "$AVAILABILITY did not go offline within 5 s of the bmp280's removal (it is" \
+      "'$(last_payload weather "$AVAILABILITY")'," \
+      "the last state '$(last_payload weather "$TEMP_STATE")')"
+  ! published_other ||
+    fail "pimqttd published the bme280's $OTHER_VALUE as weather_temp: it read ${other##*/} (the" \
+      "bmp280's number before) without checking the device is still the bmp280"
+  note "bmp280 gone: $AVAILABILITY offline, the bme280 at ${other##*/} not read"
+
+  # The bmp280 comes back, under a new number (the bme280 keeps the old one).
+  set_adc_t $BMP $BACK_ADC_T
+  kernel_bind bmp280 $BMP
+  back=$(iio_of $BMP)
+  [ "$back" != "$iio" ] || fail "the bmp280 came back under the same ${iio##*/}"
+  temp_is "$back/in_temp_input" $BACK_TEMP_MILLI
+  sysfs_is "$back/in_pressure_input" $BACK_PRESSURE_KPA
+  states_are $BACK_TEMP_EXPECT $BACK_PRESSURE_EXPECT 100 "bmp280 back as ${back##*/}"
   wait_until 20 last_payload_is weather "$AVAILABILITY" online ||
-    fail "$AVAILABILITY is '$(last_payload weather "$AVAILABILITY")' after the move, not online"
+    fail "$AVAILABILITY is '$(last_payload weather "$AVAILABILITY")' with the bmp280 back"
   alive "$pid" || fail "pimqttd (pid $pid) did not stay up"
   note "availability: $(payloads weather "$AVAILABILITY" | tr '\n' ' ')"
   stop_pimqttd
 
   # Leave the stub as the other cases expect it: no kernel driver on any chip.
-  kernel_unbind $BMP_MOVED
+  kernel_unbind $BMP
+  kernel_unbind $OTHER
   rmmod bmp280_i2c bmp280 || fail "rmmod bmp280_i2c bmp280 failed"
 }
