@@ -74,6 +74,7 @@ OnceResult read_once(std::vector<std::unique_ptr<sensors::Sensor>> sensors, core
       std::visit([&](const auto& v) { result.readings[entity.id] = v; }, found->second);
       if (!entity.unit.empty()) result.readings[entity.id + "_unit"] = entity.unit;
     }
+    for (const auto& listing : sensor->listings()) result.readings[listing.key] = listing.items;
   }
   return result;
 }

@@ -39,7 +39,10 @@ milliseconds FaultTracker::failed(SensorContext& context, std::span<const Entity
                                   std::string_view reason) {
   ++failures_;
   const Clock::time_point now = Clock::now();
-  if (reason != last_reason_) {
+  if (failures_ < options_.unavailable_after) {
+    spdlog::debug("{}: failed {} of {} times before it counts as unavailable: {}",
+                  options_.sensor_id, failures_, options_.unavailable_after, reason);
+  } else if (reason != last_reason_) {
     spdlog::warn("{}: unavailable until it answers again: {}", options_.sensor_id, reason);
     last_reason_ = reason;
     last_logged_ = now;
@@ -47,7 +50,7 @@ milliseconds FaultTracker::failed(SensorContext& context, std::span<const Entity
     spdlog::warn("{}: still failing after {} attempts: {}", options_.sensor_id, failures_, reason);
     last_logged_ = now;
   }
-  if (available_ != false) {
+  if (failures_ >= options_.unavailable_after && available_ != false) {
     available_ = false;
     for (const EntityInfo& entity : entities) context.set_available(entity.id, false);
   }
@@ -58,7 +61,7 @@ milliseconds FaultTracker::failed(SensorContext& context, std::span<const Entity
 }
 
 void FaultTracker::succeeded(SensorContext& context, std::span<const EntityInfo> entities) {
-  if (failures_ > 0) {
+  if (failures_ > 0 && failures_ >= options_.unavailable_after) {
     spdlog::info("{}: answering again after {} failed attempts", options_.sensor_id, failures_);
   }
   failures_ = 0;

@@ -20,7 +20,9 @@
   X(si7021)                     \
   X(aht20)                      \
   X(ads1115)                    \
-  X(ina219)
+  X(ina219)                     \
+  X(iio)                        \
+  X(hwmon)
 
 namespace pimqttd::sensors {
 

@@ -22,7 +22,8 @@ inline constexpr std::chrono::seconds kOnceDeadline{5};
 
 struct OnceResult {
   /// Entity id -> its reading (number, text or bool), plus "<id>_unit" -> the unit when the
-  /// entity has one; null for an entity that gave no reading.
+  /// entity has one; null for an entity that gave no reading; and each sensor's listings
+  /// (Sensor::listings: "<sensor id>_channels" -> the channels its device offers).
   nlohmann::json readings = nlohmann::json::object();
   /// The entities of outputs, which were not driven.
   std::vector<std::string> outputs;

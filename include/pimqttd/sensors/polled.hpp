@@ -103,11 +103,15 @@ class FaultTracker {
     std::chrono::milliseconds retry_min{std::chrono::seconds{1}};
     std::chrono::milliseconds retry_max{std::chrono::minutes{5}};
     std::chrono::milliseconds reminder{std::chrono::hours{1}};
+    /// How many consecutive failed attempts make the entities unavailable. 1 (every type but
+    /// the kernel sensors): the first. With more, the failures before that are logged at debug
+    /// level only, and the warning comes with the one that makes them unavailable.
+    std::uint64_t unavailable_after = 1;
   };
   explicit FaultTracker(Options options);
 
-  /// A failed attempt: marks `entities` unavailable (first failure), logs per the rules above,
-  /// and returns how long to wait before the next attempt.
+  /// A failed attempt: marks `entities` unavailable (first failure, or the `unavailable_after`th
+  /// in a row), logs per the rules above, and returns how long to wait before the next attempt.
   std::chrono::milliseconds failed(SensorContext& context, std::span<const EntityInfo> entities,
                                    std::string_view reason);
   /// A successful attempt: marks `entities` available (first success, or after a failure) and

@@ -90,6 +90,15 @@ class SensorContext {
   virtual void persist(std::string_view /*key*/, std::string /*value*/) {}
 };
 
+/// A list a sensor shows in `--once` output besides its readings: what its device offers
+/// ("<sensor id>_channels": the channels of an IIO or hwmon device, even those its entry left
+/// out).
+struct SensorListing {
+  std::string key;
+  std::vector<std::string> items;
+  friend bool operator==(const SensorListing&, const SensorListing&) = default;
+};
+
 class Sensor {
  public:
   virtual ~Sensor() = default;
@@ -101,6 +110,8 @@ class Sensor {
   virtual void stop() = 0;
   /// A command from Home Assistant for one of its commandable entities.
   virtual void command(std::string_view /*entity_id*/, std::string_view /*payload*/) {}
+  /// What --once shows besides the readings (after stop()); none for most types.
+  [[nodiscard]] virtual std::vector<SensorListing> listings() const { return {}; }
 };
 
 }  // namespace pimqttd::sensors

@@ -13,6 +13,8 @@
 
 #include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/core/worker.hpp"
+#include "support/fake_sysfs.hpp"
+#include "support/sensor_entry.hpp"
 
 namespace pimqttd::app {
 namespace {
@@ -115,6 +117,25 @@ TEST_F(OnceTest, OutputsAreNeitherStartedNorRead) {
   EXPECT_EQ(result.outputs, std::vector<std::string>{"relay"});
   EXPECT_EQ(result.readings, (json{{"meter", 3.0}}));
   EXPECT_EQ(log, (std::vector<std::string>{"start meter", "stop meter"}));
+}
+
+TEST(Once, AKernelSensorListsWhatItsDeviceOffers) {
+  // An IIO device offering three channels, of which the entry picked one.
+  const test::FakeSysfs sysfs;
+  sysfs.add_device("sys/bus/iio/devices", "iio:device0", "platform/i2c-1/1-0076/iio:device0",
+                   {{"name", "bmp280\n"},
+                    {"in_temp_input", "21250\n"},
+                    {"in_pressure_input", "101.325\n"},
+                    {"in_humidityrelative_input", "40000\n"}});
+  const Config config = test::parse_sensor_entries(
+      R"({"type": "iio", "name": "Weather", "device": "bmp280", "channels": ["temp"],
+          "root": ")" + sysfs.root().string() + R"("})");
+  const OnceResult result = read_once(config);
+  EXPECT_EQ(result.readings, (json{{"weather_temp", 21.25},
+                                   {"weather_temp_unit", "°C"},
+                                   {"weather_channels",
+                                    {"humidityrelative", "pressure", "temp"}}}));
+  EXPECT_EQ(result.missing, 0);
 }
 
 }  // namespace
