@@ -242,7 +242,7 @@ i2c_stub_up() {
   done
   [ -n "$STUB_BUS" ] || fail "no I2C adapter named 'SMBus stub driver'"
   for address in "$@"; do
-    "$I2CGET" -y "$STUB_BUS" "$address" 0x00 b > /dev/null 2>&1 ||
+    "$I2CGET" -y ${STUB_FORCE:-} "$STUB_BUS" "$address" 0x00 b > /dev/null 2>&1 ||
       fail "no stub chip at $address: add it to I2C_STUB_CHIPS ($I2C_STUB_CHIPS)"
   done
 }
@@ -318,6 +318,16 @@ kernel_bind() {
 kernel_unbind() {
   echo "$1" > "/sys/bus/i2c/devices/i2c-$STUB_BUS/delete_device" ||
     fail "delete_device $1 refused on bus $STUB_BUS"
+}
+
+# kernel_clear ADDRESS...: removes what an earlier case that failed half-way left bound there.
+kernel_clear() {
+  local address
+  for address in "$@"; do
+    [ -e "/sys/bus/i2c/devices/$(i2c_name "$address")" ] || continue
+    note "deleting the device an earlier case left at $address"
+    kernel_unbind "$address"
+  done
 }
 
 # sysfs_is FILE EXPECTED: the kernel's text in FILE is exactly EXPECTED.

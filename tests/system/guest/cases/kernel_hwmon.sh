@@ -61,6 +61,7 @@ case_main() {
   STUB_FORCE=-f
   require_broker
   i2c_stub_up $LM75 $OTHER
+  kernel_clear $LM75 $OTHER
   lm75_fill $LM75 $LM75_COLD
   modprobe lm75 || fail "modprobe lm75 failed"
   # Loading it probed 0x48..0x4f on the stub (an hwmon-class adapter): a chip there that looks

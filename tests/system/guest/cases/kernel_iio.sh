@@ -113,6 +113,7 @@ case_main() {
   STUB_FORCE=-f
   require_broker
   i2c_stub_up $BMP $OTHER
+  kernel_clear $BMP $OTHER
   bmp280_fill $BMP 0x58
   modprobe bmp280-i2c || fail "modprobe bmp280-i2c failed"
   kernel_bind bmp280 $BMP
