@@ -56,7 +56,8 @@ published_other() { payloads room "$STATE" | grep -qx "$OTHER_VALUE"; }
 offline_or_other() { last_payload_is room "$AVAILABILITY" offline || published_other; }
 
 cycle_times() {
-  sed -n 's/.* room: read attempt [0-9]* of the cycle took \([0-9]*\) .*/\1/p' "$CASE_DIR/pimqttd.log"
+  sed -n 's/.* room: read attempt [0-9]* of the cycle took \([0-9]*\) .*/\1/p' \
+    "$CASE_DIR/pimqttd.log"
 }
 
 case_main() {
@@ -68,9 +69,10 @@ case_main() {
   kernel_clear $LM75 $OTHER
   lm75_fill $LM75 $LM75_COLD
   modprobe lm75 || fail "modprobe lm75 failed"
-  # Loading it probed 0x48..0x4f on the stub (an hwmon-class adapter): a chip there that looks
-  # like an LM75 (the ADS1115 of i2c_registers while all zero) is now bound. Let it go, so that
-  # the only lm75 is the case's and i2c-dev may open that address again.
+  # Loading it probed 0x48..0x4f on the stub (an hwmon-class adapter). No chip of this test
+  # passes its detection (limits not both zero, registers 4..7 repeating them, the same every
+  # 40 registers), but one that did would be bound now: let it go, so that the only lm75 is the
+  # case's and i2c-dev may open that address again.
   for dev in /sys/bus/i2c/drivers/lm75/[0-9]*-00*; do
     [ -e "$dev" ] || continue
     note "unbinding ${dev##*/}, which lm75 detected on its own"

@@ -108,7 +108,8 @@ published_other() { payloads weather "$TEMP_STATE" | grep -qx "$OTHER_VALUE"; }
 offline_or_other() { last_payload_is weather "$AVAILABILITY" offline || published_other; }
 
 cycle_times() {
-  sed -n 's/.* weather: read attempt [0-9]* of the cycle took \([0-9]*\) .*/\1/p' "$CASE_DIR/pimqttd.log"
+  sed -n 's/.* weather: read attempt [0-9]* of the cycle took \([0-9]*\) .*/\1/p' \
+    "$CASE_DIR/pimqttd.log"
 }
 
 case_main() {
