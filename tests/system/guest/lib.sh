@@ -217,8 +217,11 @@ stop_pimqttd() {
 # ---- simulated I2C: i2c-stub answers SMBus transactions on a register map filled with i2cset
 
 # Every chip address any case uses: the stub is loaded once per boot, by whichever case comes
-# first, so it must hold them all (it takes at most 10).
-I2C_STUB_CHIPS=0x18,0x19,0x40,0x48,0x76,0x77
+# first, so it must hold them all (it takes at most 10). 0x5c, 0x5d and 0x75 are the chips the
+# kernel_* cases bind the kernel's own drivers to (kernel_bind): outside 0x48..0x4f, which the
+# lm75 driver probes on its own when it loads (the stub's adapter is of the hwmon class), and
+# apart from the chips the other cases open through i2c-dev (which refuses a bound address).
+I2C_STUB_CHIPS=0x18,0x19,0x40,0x48,0x5c,0x5d,0x75,0x76,0x77
 
 # i2c_stub_up ADDRESS...: loads i2c-dev and i2c-stub (chips at I2C_STUB_CHIPS) once, sets
 # STUB_BUS to the stub's bus number, found by its adapter name, and checks that a chip answers
@@ -239,7 +242,7 @@ i2c_stub_up() {
   done
   [ -n "$STUB_BUS" ] || fail "no I2C adapter named 'SMBus stub driver'"
   for address in "$@"; do
-    "$I2CGET" -y "$STUB_BUS" "$address" 0x00 b > /dev/null 2>&1 ||
+    "$I2CGET" -y ${STUB_FORCE:-} "$STUB_BUS" "$address" 0x00 b > /dev/null 2>&1 ||
       fail "no stub chip at $address: add it to I2C_STUB_CHIPS ($I2C_STUB_CHIPS)"
   done
 }
@@ -247,16 +250,20 @@ i2c_stub_up() {
 # Register writes on a stub chip. The stub keeps one 16-bit word per register: a byte write sets
 # its low byte, which is what byte and I2C block reads return; a word write sets the whole word,
 # which word reads return with its low byte first on the wire, as SMBus sends words.
+# A chip a kernel driver holds (the kernel_* cases) refuses i2c-dev unless forced: those cases
+# set STUB_FORCE=-f (i2cset -f) to change its registers behind the driver's back.
 # stub_set ADDRESS REG BYTE: an 8-bit register (the value is masked to 8 bits).
 stub_set() {
-  "$I2CSET" -y "$STUB_BUS" "$1" "$2" "$(( $3 & 255 ))" b || fail "i2cset $1 $2 failed"
+  "$I2CSET" -y ${STUB_FORCE:-} "$STUB_BUS" "$1" "$2" "$(( $3 & 255 ))" b ||
+    fail "i2cset $1 $2 failed"
 }
 # stub_set_be16 ADDRESS REG WORD: a 16-bit register of a chip that sends its high byte first
 # (MCP9808, ADS1115, INA219): stored swapped, so that the high byte goes out first.
 stub_set_be16() {
   local word
   word=$(printf '0x%04x' $(( ($3 & 255) << 8 | ($3 >> 8 & 255) )))
-  "$I2CSET" -y "$STUB_BUS" "$1" "$2" "$word" w || fail "i2cset $1 $2 $word (word) failed"
+  "$I2CSET" -y ${STUB_FORCE:-} "$STUB_BUS" "$1" "$2" "$word" w ||
+    fail "i2cset $1 $2 $word (word) failed"
 }
 # stub_get_be16 ADDRESS REG: such a register as the chip means it, as 0x%04x.
 stub_get_be16() {
@@ -290,6 +297,57 @@ bmp280_fill() {
 }
 BMP280_EXAMPLE_TEMPERATURE=25.08
 BMP280_EXAMPLE_PRESSURE=1006.5325390625
+
+# ---- the kernel's own drivers on stub chips (the kernel_* cases)
+
+# i2c_name ADDRESS: the kernel's name of the I2C device at ADDRESS on the stub's bus (1-005c).
+i2c_name() { printf '%s-%04x' "$STUB_BUS" $(( $1 )); }
+
+# kernel_bind DRIVER ADDRESS: instantiates a DRIVER device at ADDRESS on the stub's bus, as a
+# board file or device tree would (new_device), and waits until the driver has bound it.
+kernel_bind() {
+  local dev
+  dev=/sys/bus/i2c/devices/$(i2c_name "$2")
+  echo "$1 $2" > "/sys/bus/i2c/devices/i2c-$STUB_BUS/new_device" ||
+    fail "new_device '$1 $2' refused on bus $STUB_BUS"
+  wait_until 50 test -e "$dev/driver" ||
+    fail "the kernel's $1 driver did not bind the chip at $2: $(dmesg | tail -n 3 | tr '\n' ' ')"
+}
+
+# kernel_unbind ADDRESS: removes the device new_device made at ADDRESS (its driver lets go).
+kernel_unbind() {
+  echo "$1" > "/sys/bus/i2c/devices/i2c-$STUB_BUS/delete_device" ||
+    fail "delete_device $1 refused on bus $STUB_BUS"
+}
+
+# kernel_clear ADDRESS...: removes what an earlier case that failed half-way left bound there.
+kernel_clear() {
+  local address
+  for address in "$@"; do
+    [ -e "/sys/bus/i2c/devices/$(i2c_name "$address")" ] || continue
+    note "deleting the device an earlier case left at $address"
+    kernel_unbind "$address"
+  done
+}
+
+# sysfs_is FILE EXPECTED: the kernel's text in FILE is exactly EXPECTED.
+sysfs_is() {
+  local text
+  text=$(cat "$1" 2>&1) || fail "cannot read $1: $text"
+  [ "$text" = "$2" ] || fail "$1 reads '$text', expected '$2'"
+}
+
+# read_micros FILE N: the mean time of N reads of FILE (the shell's own read: no process to
+# start), in microseconds, from /proc/uptime (busybox's date has no nanoseconds).
+read_micros() {
+  local i=0 started value
+  started=$(uptime_centis)
+  while [ $i -lt "$2" ]; do
+    read -r value < "$1" || fail "cannot read $1"
+    i=$((i + 1))
+  done
+  echo $(( ($(uptime_centis) - started) * 10000 / $2 ))
+}
 
 # ---- simulated GPIO: one gpio-sim chip labelled $SIM_LABEL with named lines
 
