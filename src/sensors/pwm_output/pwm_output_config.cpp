@@ -21,7 +21,7 @@ NumberRule percent_rule() {
   return {[](double v) { return v >= 0 && v <= 100; }, "a percentage from 0 to 100"};
 }
 
-std::shared_ptr<const SensorSettings> parse(ObjectReader& r, const SensorParseContext&) {
+std::shared_ptr<const SensorSettings> parse(ObjectReader& r, const SensorParseContext& context) {
   auto settings = std::make_shared<PwmOutputSettings>();
   PwmOutputOptions& o = settings->options;
   o.chip = r.string("chip",
@@ -67,6 +67,9 @@ std::shared_ptr<const SensorSettings> parse(ObjectReader& r, const SensorParseCo
   } else if (transition) {
     o.transition = *transition;
   }
+  StringRule root_rule;
+  root_rule.max_length = 4096;
+  if (auto root = r.string("root", root_rule)) o.root = context.resolve(*root);
   return settings;
 }
 
@@ -92,6 +95,7 @@ void PwmOutputSettings::to_json(Json& object) const {
   object["initial"] = kInitialChoices.at(static_cast<std::size_t>(options.initial));
   object["transition"] =
       options.as == PwmAs::light ? Json(format_duration(options.transition)) : Json(nullptr);
+  object["root"] = options.root.string();
 }
 
 std::vector<SensorResource> PwmOutputSettings::resources() const {

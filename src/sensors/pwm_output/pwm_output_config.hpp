@@ -13,7 +13,8 @@
 //   value (defaults 0 and 100; min_duty below max_duty);
 // - "initial": "off" (default), "on" or "restore";
 // - "transition" (lights only): the fade time of a command that gives none, 0s to 1h
-//   (default 0s).
+//   (default 0s);
+// - "root" (default "/"): the directory holding sys/ (a fake tree in tests).
 // The type does not poll; its entity id is the sensor id.
 
 #include <string>

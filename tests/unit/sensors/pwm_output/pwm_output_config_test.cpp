@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -34,7 +35,7 @@ TEST(PwmOutputConfig, LightDefaults) {
   EXPECT_EQ(settings_json(sensor),
             R"({"chip":"fe20c000.pwm","channel":0,"as":"light","frequency":1000.0,)"
             R"("polarity":"normal","min_duty":0.0,"max_duty":100.0,"initial":"off",)"
-            R"("transition":"0s"})");
+            R"("transition":"0s","root":"/"})");
 }
 
 TEST(PwmOutputConfig, TheIssuesExamples) {
@@ -56,7 +57,7 @@ TEST(PwmOutputConfig, TheIssuesExamples) {
   EXPECT_EQ(settings_json(fan),
             R"({"chip":"1f00098000.pwm","channel":3,"as":"fan","frequency":25000.0,)"
             R"("polarity":"normal","min_duty":20.0,"max_duty":100.0,"initial":"on",)"
-            R"("transition":null})");
+            R"("transition":null,"root":"/"})");
 
   const auto heater = parse_sensor_entry(
       R"({"type": "pwm_output", "name": "Heater power", "chip": "fe20c000.pwm", "channel": 1,
@@ -66,6 +67,22 @@ TEST(PwmOutputConfig, TheIssuesExamples) {
   EXPECT_EQ(h.frequency, 10);
   EXPECT_EQ(h.polarity, hw::PwmPolarity::inversed);
   EXPECT_EQ(h.max_duty, 90);
+}
+
+TEST(PwmOutputConfig, RootIsResolvedAndReachesTheDriver) {
+  const auto sensor = parse_sensor_entry(
+      R"({"type": "pwm_output", "name": "LED strip", "chip": "fe20c000.pwm", "root": "fake"})");
+  const auto& o = sensor.settings_of<PwmOutputSettings>().options;
+  EXPECT_EQ(o.root, std::filesystem::path("/etc/pimqttd/fake"));
+  const auto driver = make_sensor(sensor);
+  const auto* output = dynamic_cast<const PwmOutput*>(driver.get());
+  ASSERT_NE(output, nullptr);
+  EXPECT_EQ(output->options().root, std::filesystem::path("/etc/pimqttd/fake"));
+  EXPECT_EQ(test::printed_sensor_entry(
+                R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm",
+                    "root": "/tmp/tree"})")
+                .at("root"),
+            "/tmp/tree");
 }
 
 TEST(PwmOutputConfig, MakesTheDriverWithHomeAssistantValidEntities) {
@@ -124,6 +141,8 @@ TEST(PwmOutputConfig, ErrorsNameTheKey) {
        {"sensors[0].initial: expected one of \"off\", \"on\", \"restore\", found \"last\""}},
       {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "interval": "1m"})",
        {"sensors[0].interval: unknown key"}},
+      {R"({"type": "pwm_output", "name": "Out", "chip": "fe20c000.pwm", "root": ""})",
+       {"sensors[0].root: expected a non-empty string of at most 4096 bytes, found \"\""}},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.sensors);
