@@ -100,9 +100,9 @@ class Topics {
 /// - light: Home Assistant's JSON schema (`schema` "json", right after the name). Commands on
 ///   the command topic are JSON objects such as {"state":"ON","brightness":128,"transition":2}
 ///   (transition in seconds; the JSON schema always offers transitions); the state topic carries
-///   {"state":"ON","brightness":128}. With a control range: brightness true, brightness_scale =
+///   {"brightness":128,"state":"ON"}. With a control range: brightness true, brightness_scale =
 ///   its max, supported_color_modes ["brightness"]; without: supported_color_modes ["onoff"].
-/// - fan: the state topic carries {"state":"ON","percentage":40}, read with
+/// - fan: the state topic carries {"percentage":40,"state":"ON"}, read with
 ///   state_value_template "{{ value_json.state }}"; with a control range also
 ///   percentage_state_topic (the same topic) with percentage_value_template
 ///   "{{ value_json.percentage }}", percentage_command_topic = the command topic (so commands

@@ -5,9 +5,9 @@
 // Its one entity takes commands (ha/discovery.hpp describes the payloads):
 // - light: JSON {"state":"ON"|"OFF","brightness":0-255,"transition":seconds}; ON without a
 //   brightness turns the light on at its last brightness; brightness 0 is OFF. State
-//   {"state":"ON","brightness":128}; while off it carries the brightness ON returns to.
+//   {"brightness":128,"state":"ON"} (keys in order); while off it carries the brightness ON returns to.
 // - fan: "ON" (at the last speed), "OFF", or a percentage 0-100 (0 is OFF). State
-//   {"state":"ON","percentage":40}, the percentage ON returns to while off.
+//   {"percentage":40,"state":"ON"}, the percentage ON returns to while off.
 // - number: a number from 0 to 100 (rounded to a whole percent). State: that number.
 // Anything else is logged as a warning and ignored.
 //
@@ -107,7 +107,7 @@ class PwmOutput final : public Sensor {
   [[nodiscard]] std::uint64_t period_ns() const noexcept { return period_ns_; }
   /// The duty cycle in nanoseconds for a value (fractional during a fade; <= 0 is off).
   [[nodiscard]] std::uint64_t duty_ns(double value) const noexcept;
-  /// The state payload of `level` ({"state":"ON","brightness":128}, or the number).
+  /// The state payload of `level` ({"brightness":128,"state":"ON"}, or the number).
   [[nodiscard]] Value state_of(const PwmLevel& level) const;
 
  private:
