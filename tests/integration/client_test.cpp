@@ -300,10 +300,13 @@ struct StreamResult {
   std::size_t distinct = 0;
   std::size_t duplicates = 0;
   bool end_seen = false;
+  /// The first messages of the stream ("m<n>") not received, at most ten: which ones went
+  /// missing tells a lost in-flight message from a lost queued one.
+  std::vector<std::string> missing;
 };
 
 StreamResult count_stream(const Subscriber& subscriber, const std::string& topic,
-                          const std::string& end_topic) {
+                          const std::string& end_topic, std::size_t messages) {
   StreamResult result;
   std::map<std::string, int> seen;
   for (const auto& line : subscriber.lines()) {
@@ -316,6 +319,10 @@ StreamResult count_stream(const Subscriber& subscriber, const std::string& topic
     }
   }
   result.distinct = seen.size();
+  for (std::size_t n = 0; n < messages && result.missing.size() < 10; ++n) {
+    const std::string payload = "m" + std::to_string(n);
+    if (!seen.contains(payload)) result.missing.push_back(payload);
+  }
   return result;
 }
 
@@ -412,12 +419,15 @@ class StreamTest : public ClientIntegrationTest {
     StreamResult result;
     const bool complete = run_until(
         [&] {
-          result = count_stream(subscriber, topic, end_topic);
+          result = count_stream(subscriber, topic, end_topic, kMessages);
           return result.distinct == kMessages && result.end_seen;
         },
         30s, 50ms);
+    std::string missing;
+    for (const std::string& payload : result.missing) missing += " " + payload;
     EXPECT_TRUE(complete) << "distinct " << result.distinct << " duplicates " << result.duplicates
-                          << " end " << result.end_seen;
+                          << " end " << result.end_seen << " missing" << missing
+                          << " (completed before the restart: " << completed_before << ")";
     EXPECT_TRUE(subscriber.running()) << read_text(subscriber.error_path());
     EXPECT_NE(broker.log().find("Sending CONNACK to " + subscriber_id + " (1, 0)"),
               std::string::npos);
