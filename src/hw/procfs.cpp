@@ -259,6 +259,18 @@ std::optional<std::string> parse_device_tree_model(std::string_view text) {
   return std::string(model);
 }
 
+std::vector<std::string> parse_device_tree_strings(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    const std::size_t end = text.find('\0');
+    const std::string_view item = trim(text.substr(0, end));
+    if (!item.empty()) out.emplace_back(item);
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 1);
+  }
+  return out;
+}
+
 std::optional<double> disk_used_percent(const DiskUsage& usage) noexcept {
   const std::uint64_t used = usage.total > usage.free ? usage.total - usage.free : 0;
   const double denominator = static_cast<double>(used) + static_cast<double>(usage.available);

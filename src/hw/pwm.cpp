@@ -13,6 +13,7 @@
 
 #include "pimqttd/core/file.hpp"
 #include "pimqttd/core/unique_fd.hpp"
+#include "pimqttd/hw/procfs.hpp"
 
 namespace pimqttd::hw {
 namespace {
@@ -77,22 +78,12 @@ std::error_code write_text(const fs::path& path, std::string_view text) {
   return {};
 }
 
-// The compatible strings of the chip's device-tree node (a list of
-// NUL-terminated strings).
+// The compatible strings of the chip's device-tree node.
 std::vector<std::string> compatibles(const fs::path& chip_directory) {
   const core::FileContents file =
       core::read_file(chip_directory / "device" / "of_node" / "compatible", kMaxFileSize);
-  std::vector<std::string> out;
-  if (!file) return out;
-  std::string_view rest = file.text;
-  while (!rest.empty()) {
-    const auto end = rest.find('\0');
-    const std::string_view item = rest.substr(0, end);
-    if (!trim(item).empty()) out.emplace_back(trim(item));
-    if (end == std::string_view::npos) break;
-    rest.remove_prefix(end + 1);
-  }
-  return out;
+  if (!file) return {};
+  return parse_device_tree_strings(file.text);
 }
 
 std::string_view polarity_text(PwmPolarity polarity) {

@@ -30,12 +30,8 @@ std::vector<std::string> compatibles(const SysfsDevice& device) {
         device.real_path.parent_path() / "of_node/compatible"}) {
     const core::FileContents contents = core::read_file(file, kAttributeLimit);
     if (!contents) continue;
-    std::string_view rest = contents.text;
-    while (!rest.empty()) {
-      const std::size_t end = rest.find('\0');
-      if (end != 0) out.emplace_back(rest.substr(0, end));
-      if (end == std::string_view::npos) break;
-      rest.remove_prefix(end + 1);
+    for (std::string& compatible : hw::parse_device_tree_strings(contents.text)) {
+      out.push_back(std::move(compatible));
     }
   }
   return out;
@@ -64,6 +60,16 @@ bool matches(const fs::path& root, const SysfsDevice& device, const DeviceSelect
     }
   }
   return false;
+}
+
+// The devices' names, quoted and comma-separated; "none" when there is none.
+std::string names_of(const std::vector<SysfsDevice>& devices) {
+  std::string out;
+  for (const SysfsDevice& device : devices) {
+    if (!out.empty()) out += ", ";
+    out += core::quote(device.name);
+  }
+  return out.empty() ? "none" : out;
 }
 
 }  // namespace
@@ -107,12 +113,7 @@ std::vector<SysfsDevice> list_sysfs_devices(const fs::path& root, const SysfsCla
 }
 
 std::string sysfs_device_names(const fs::path& root, const SysfsClass& sysfs_class) {
-  std::string out;
-  for (const SysfsDevice& device : list_sysfs_devices(root, sysfs_class)) {
-    if (!out.empty()) out += ", ";
-    out += core::quote(device.name);
-  }
-  return out.empty() ? "none" : out;
+  return names_of(list_sysfs_devices(root, sysfs_class));
 }
 
 hw::ReadResult<SysfsDevice> find_sysfs_device(const fs::path& root, const SysfsClass& sysfs_class,
@@ -134,8 +135,7 @@ hw::ReadResult<SysfsDevice> find_sysfs_device(const fs::path& root, const SysfsC
   first.index = 0;
   return hw::ReadResult<SysfsDevice>::failure(
       fmt::format("no {} {} under {}; the {}s there are named {}", sysfs_class.what,
-                  first.describe(), directory.string(), sysfs_class.what,
-                  sysfs_device_names(root, sysfs_class)));
+                  first.describe(), directory.string(), sysfs_class.what, names_of(devices)));
 }
 
 std::vector<std::string> list_attributes(const fs::path& directory) {

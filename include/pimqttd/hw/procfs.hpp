@@ -19,6 +19,7 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+#include <vector>
 
 struct statvfs;
 
@@ -135,6 +136,11 @@ inline constexpr unsigned kThrottledSinceBootShift = 16;
 /// The device tree's model property ("Raspberry Pi 4 Model B Rev 1.4\0"): the text up to the
 /// first NUL, trailing blanks removed. nullopt when that leaves nothing.
 [[nodiscard]] std::optional<std::string> parse_device_tree_model(std::string_view text);
+
+/// A device tree's string-list property, such as a node's `compatible` ("brcm,bcm2711-pwm\0
+/// brcm,bcm2835-pwm\0"): each NUL-terminated string, trailing blanks removed, empty ones left
+/// out.
+[[nodiscard]] std::vector<std::string> parse_device_tree_strings(std::string_view text);
 
 /// What statvfs says about a file system, in fragments (f_frsize bytes).
 struct DiskUsage {

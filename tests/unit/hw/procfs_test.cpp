@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include <sys/statvfs.h>
 
@@ -234,6 +235,16 @@ TEST(ParseDeviceTreeModel, NulTerminated) {
   EXPECT_EQ(parse_device_tree_model("Model \n"sv), "Model");
   EXPECT_FALSE(parse_device_tree_model("\0"sv));
   EXPECT_FALSE(parse_device_tree_model(""sv));
+}
+
+TEST(ParseDeviceTreeStrings, EachNulTerminatedString) {
+  using namespace std::string_view_literals;
+  EXPECT_EQ(parse_device_tree_strings("brcm,bcm2711-pwm\0brcm,bcm2835-pwm\0"sv),
+            (std::vector<std::string>{"brcm,bcm2711-pwm", "brcm,bcm2835-pwm"}));
+  EXPECT_EQ(parse_device_tree_strings("pwm-fan"sv), (std::vector<std::string>{"pwm-fan"}));
+  EXPECT_EQ(parse_device_tree_strings("a\n\0\0b \0"sv), (std::vector<std::string>{"a", "b"}));
+  EXPECT_TRUE(parse_device_tree_strings("\0"sv).empty());
+  EXPECT_TRUE(parse_device_tree_strings(""sv).empty());
 }
 
 TEST(DiskUsedPercent, AsDfComputesIt) {
