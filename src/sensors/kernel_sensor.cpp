@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -200,11 +199,9 @@ void KernelSensor::completed(std::uint64_t generation, Attempt attempt) {
   if (attempt.offered) offered_ = std::move(*attempt.offered);
 
   std::vector<std::size_t> retry;
-  bool gone = !attempt.readings.empty();
   for (auto& [index, reading] : attempt.readings) {
     const std::span<const EntityInfo> entity(&infos_[index], 1);
     const int error = reading.error_number;
-    if (error != ENOENT && error != ENODEV) gone = false;
     if (reading.value) {
       channel_faults_[index].succeeded(*context_, entity);
       if (generation != token_->generation) return;
@@ -218,9 +215,6 @@ void KernelSensor::completed(std::uint64_t generation, Attempt attempt) {
     }
     if (generation != token_->generation) return;
   }
-  // Every channel's files are gone: the device went away (unbound, renumbered); the next
-  // attempt looks for it again.
-  if (gone) device_.reset();
   if (!retry.empty()) {
     ++attempt_;
     retry_ = std::move(retry);
