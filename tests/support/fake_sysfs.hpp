@@ -37,14 +37,19 @@ class FakeSysfs {
     const std::filesystem::path classes = root() / class_dir;
     std::filesystem::create_directories(classes);
     std::filesystem::path device = classes / entry;
+    // The entry appears with its files in place, as the kernel shows a device: a sensor reading
+    // on another thread never sees it half made.
     if (link) {
       const std::filesystem::path target = root() / "sys/devices" / real;
       std::filesystem::create_directories(target);
+      for (const auto& [name, text] : files) write(target / name, text);
       std::filesystem::create_directory_symlink(target, device);
     } else {
-      std::filesystem::create_directories(device);
+      const std::filesystem::path staging = classes / ("." + entry);
+      std::filesystem::create_directories(staging);
+      for (const auto& [name, text] : files) write(staging / name, text);
+      std::filesystem::rename(staging, device);
     }
-    for (const auto& [name, text] : files) write(device / name, text);
     return device;
   }
 
