@@ -93,9 +93,7 @@ std::shared_ptr<const SensorSettings> parse_kernel_sensor(ObjectReader& reader,
   auto settings = std::make_shared<KernelSensorSettings>();
   settings->family = &family;
   KernelSensorOptions& options = settings->options;
-  StringRule root_rule;
-  root_rule.max_length = 4096;
-  if (auto root = reader.string("root", root_rule)) options.root = context.resolve(*root);
+  context.read_root(reader, options.root);
   const std::optional<DeviceSelector> selector = read_selector(reader);
   if (selector) options.selector = *selector;
   options.selector.index = static_cast<std::size_t>(reader.integer("index", 0, 63).value_or(0));

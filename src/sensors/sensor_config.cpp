@@ -11,6 +11,12 @@ std::filesystem::path SensorParseContext::resolve(const std::filesystem::path& p
   return base_directory / path;
 }
 
+void SensorParseContext::read_root(ObjectReader& reader, std::filesystem::path& root) const {
+  StringRule rule;
+  rule.max_length = 4096;
+  if (auto text = reader.string("root", rule)) root = resolve(*text);
+}
+
 std::vector<std::string> SensorParseContext::problems_of(EntityInfo entity) const {
   if (!entity_problems) return {};
   entity.id = "x";

@@ -112,6 +112,10 @@ struct SensorParseContext {
   std::function<std::vector<std::string>(const EntityInfo&)> entity_problems;
 
   [[nodiscard]] std::filesystem::path resolve(const std::filesystem::path& path) const;
+  /// Reads the entry's `root` key (the directory holding sys/ and proc/: "/" on a real system,
+  /// a fake tree in tests; up to 4096 characters, resolved) into `root`; left as it is when the
+  /// key is absent.
+  void read_root(ObjectReader& reader, std::filesystem::path& root) const;
   /// entity_problems() of `entity`, each message without the entity id it starts with.
   [[nodiscard]] std::vector<std::string> problems_of(EntityInfo entity) const;
 };

@@ -29,9 +29,7 @@ std::shared_ptr<const SensorSettings> parse_ds18b20(ObjectReader& reader,
   auto settings = std::make_shared<Ds18b20Settings>();
   settings->options.address =
       lowercase(reader.string("address", address_rule(), Presence::required).value_or(""));
-  StringRule root_rule;
-  root_rule.max_length = 4096;
-  if (auto root = reader.string("root", root_rule)) settings->options.root = context.resolve(*root);
+  context.read_root(reader, settings->options.root);
   return settings;
 }
 

@@ -67,9 +67,7 @@ std::shared_ptr<const SensorSettings> parse(ObjectReader& r, const SensorParseCo
   } else if (transition) {
     o.transition = *transition;
   }
-  StringRule root_rule;
-  root_rule.max_length = 4096;
-  if (auto root = r.string("root", root_rule)) o.root = context.resolve(*root);
+  context.read_root(r, o.root);
   return settings;
 }
 

@@ -86,9 +86,7 @@ void check_unique(ObjectReader* reader, std::string_view key, const std::vector<
 std::shared_ptr<const SensorSettings> parse_system(ObjectReader& reader,
                                                    const SensorParseContext& context) {
   auto settings = std::make_shared<SystemSettings>();
-  StringRule root_rule;
-  root_rule.max_length = 4096;
-  if (auto root = reader.string("root", root_rule)) settings->root = context.resolve(*root);
+  context.read_root(reader, settings->root);
 
   const milliseconds interval = context.sensor.interval.value_or(std::chrono::seconds{60});
   const std::string& id = context.sensor.id;
