@@ -42,8 +42,7 @@ ha::Message Announcer::discovery() const {
 void Announcer::announce() {
   const std::vector<sensors::EntityInfo> current = entities_();
   const ha::Topics& topics = uplink_.topics();
-  AnnouncedSet now;
-  for (const sensors::EntityInfo& entity : current) now.emplace_back(entity.id, entity.platform);
+  AnnouncedSet now = ha::components(current);
   AnnouncedSet removed;
   for (const auto& entry : announced_) {
     if (std::find(now.begin(), now.end(), entry) == now.end()) removed.push_back(entry);

@@ -192,6 +192,12 @@ void Daemon::index_sensors() {
   for (const auto& sensor : sensors_) all.push_back(sensor.get());
   all.push_back(&diagnostics_);
   router_.index(all);
+  events_.clear();
+  for (const sensors::Sensor* sensor : all) {
+    for (const sensors::EntityInfo& entity : sensor->entities()) {
+      if (entity.platform == sensors::Platform::event) events_.insert(entity.id);
+    }
+  }
   state_cache_.forget_unless([this](std::string_view id) { return router_.contains(id); });
 }
 
@@ -346,6 +352,12 @@ void Daemon::on_connection_state(mqtt::ConnectionState state, std::error_code er
 }
 
 void Daemon::publish(std::string_view entity_id, sensors::Value value) {
+  if (events_.contains(entity_id)) {
+    if (const auto* type = std::get_if<std::string>(&value)) {
+      state_cache_.publish_event(entity_id, ha::event_payload(*type));
+    }
+    return;
+  }
   std::optional<sensors::Value> passed =
       filters_.apply(entity_id, std::move(value), std::chrono::steady_clock::now());
   if (!passed) return;  // suppressed by the entity's filters

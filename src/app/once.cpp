@@ -54,7 +54,9 @@ OnceResult read_once(std::vector<std::unique_ptr<sensors::Sensor>> sensors, core
   Collector collector(loop, worker);
   std::size_t expected = 0;
   for (auto& sensor : sensors) {
-    expected += sensor->entities().size();
+    expected += static_cast<std::size_t>(
+        std::count_if(sensor->entities().begin(), sensor->entities().end(),
+                      [](const auto& entity) { return sensors::keeps_state(entity.platform); }));
     sensor->start(collector);
   }
   const auto give_up = std::chrono::steady_clock::now() + deadline;
@@ -65,6 +67,7 @@ OnceResult read_once(std::vector<std::unique_ptr<sensors::Sensor>> sensors, core
 
   for (const auto& sensor : sensors) {
     for (const auto& entity : sensor->entities()) {
+      if (!sensors::keeps_state(entity.platform)) continue;  // events: nothing to read once
       auto found = collector.readings().find(entity.id);
       if (found == collector.readings().end()) {
         result.readings[entity.id] = nullptr;

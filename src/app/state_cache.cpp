@@ -18,6 +18,12 @@ void StateCache::update(std::string_view entity_id, std::string payload) {
   }
 }
 
+void StateCache::publish_event(std::string_view entity_id, std::string payload) {
+  if (uplink_.connected()) {
+    uplink_.publish({uplink_.topics().state(entity_id), std::move(payload), false, 1}, true);
+  }
+}
+
 bool StateCache::set_available(std::string_view entity_id, bool available) {
   bool changed = false;
   if (auto found = unavailable_.find(entity_id); available && found != unavailable_.end()) {

@@ -21,6 +21,8 @@ constexpr std::string_view kOn = "ON";
 constexpr std::string_view kOff = "OFF";
 constexpr std::string_view kFanStateTemplate = "{{ value_json.state }}";
 constexpr std::string_view kFanPercentageTemplate = "{{ value_json.percentage }}";
+constexpr std::string_view kEventTypeTemplate = "{{ value_json.event_type }}";
+constexpr std::string_view kPayloadPress = "PRESS";
 
 bool is_node_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -158,6 +160,9 @@ void add_control(Json& c, const Topics& topics, const EntityInfo& entity) {
     case Platform::sensor:
     case Platform::binary_sensor:
     case Platform::switch_:
+    case Platform::button:
+    case Platform::event:
+    case Platform::device_trigger:
       break;
   }
 }
@@ -174,7 +179,12 @@ Json component_json(const Topics& topics, const EntityInfo& entity) {
   if (entity.platform == Platform::light) {
     c["schema"] = "json";
   }
-  c["state_topic"] = topics.state(entity.id);
+  if (sensors::keeps_state(entity.platform) || entity.platform == Platform::event) {
+    c["state_topic"] = topics.state(entity.id);
+  }
+  if (entity.platform == Platform::event) {
+    c["event_types"] = entity.event_types;
+  }
   c["availability"] = Json::array({Json{{"topic", topics.status()}},
                                    Json{{"topic", topics.availability(entity.id)}}});
   c["availability_mode"] = "all";
@@ -209,9 +219,39 @@ Json component_json(const Topics& topics, const EntityInfo& entity) {
   if (entity.commandable) {
     c["command_topic"] = topics.command(entity.id);
   }
+  if (entity.platform == Platform::button) {
+    c["payload_press"] = kPayloadPress;
+  }
   add_control(c, topics, entity);
   c["qos"] = kQos;
   return c;
+}
+
+// The device triggers of an event entity: one component per event type, keyed
+// "<entity id>_<event type>".
+void add_triggers(Json& components, const Topics& topics, const EntityInfo& entity) {
+  if (entity.platform != Platform::event || !entity.device_triggers) return;
+  for (const std::string& event_type : entity.event_types) {
+    Json t = Json::object();
+    t["p"] = platform_name(Platform::device_trigger);
+    t["automation_type"] = "trigger";
+    t["topic"] = topics.state(entity.id);
+    t["type"] = trigger_type(event_type);
+    t["subtype"] = entity.name;
+    t["payload"] = event_type;
+    t["value_template"] = kEventTypeTemplate;
+    t["qos"] = kQos;
+    components[entity.id + "_" + event_type] = std::move(t);
+  }
+}
+
+Json components_json(const Topics& topics, const std::vector<EntityInfo>& entities) {
+  Json components = Json::object();
+  for (const auto& entity : entities) {
+    components[entity.id] = component_json(topics, entity);
+    add_triggers(components, topics, entity);
+  }
+  return components;
 }
 
 Message config_message(const Topics& topics, const Json& payload) {
@@ -353,6 +393,8 @@ constexpr std::string_view kBinarySensorClasses[] = {
 constexpr std::string_view kSwitchClasses[] = {"outlet", "switch"};
 
 constexpr std::string_view kNumberModes[] = {"auto", "box", "slider"};
+constexpr std::string_view kButtonClasses[] = {"identify", "restart", "update"};
+constexpr std::string_view kEventClasses[] = {"button", "doorbell", "motion"};
 constexpr double kMinNumberStep = 1e-3;
 constexpr double kMaxBrightnessScale = 65535;
 
@@ -524,7 +566,29 @@ void validate_control(const EntityInfo& e, const std::string& prefix,
     case Platform::sensor:
     case Platform::binary_sensor:
     case Platform::switch_:
+    case Platform::button:
+    case Platform::event:
+    case Platform::device_trigger:
       break;
+  }
+}
+
+void validate_event(const EntityInfo& e, const std::string& prefix,
+                    std::vector<std::string>& problems) {
+  if (!e.device_class.empty() && !contains(kEventClasses, e.device_class)) {
+    problems.push_back(prefix + "unknown event device class '" + e.device_class +
+                       "' (expected button, doorbell or motion)");
+  }
+  validate_not_numeric(e, prefix, problems);
+  if (e.event_types.empty()) {
+    problems.push_back(prefix + "an event needs at least one event type");
+  }
+  for (auto it = e.event_types.begin(); it != e.event_types.end(); ++it) {
+    if (it->empty() || !std::all_of(it->begin(), it->end(), is_entity_id_char)) {
+      problems.push_back(prefix + "event type '" + *it + "' must be non-empty and only [a-z0-9_]");
+    } else if (std::find(e.event_types.begin(), it, *it) != it) {
+      problems.push_back(prefix + "event type '" + *it + "' is listed twice");
+    }
   }
 }
 
@@ -572,13 +636,20 @@ std::string_view platform_name(Platform platform) {
       return "fan";
     case Platform::number:
       return "number";
+    case Platform::button:
+      return "button";
+    case Platform::event:
+      return "event";
+    case Platform::device_trigger:
+      return "device_automation";
   }
   return "sensor";
 }
 
 std::optional<Platform> parse_platform(std::string_view name) {
   for (const Platform p : {Platform::sensor, Platform::binary_sensor, Platform::switch_,
-                           Platform::light, Platform::fan, Platform::number}) {
+                           Platform::light, Platform::fan, Platform::number, Platform::button,
+                           Platform::event, Platform::device_trigger}) {
     if (platform_name(p) == name) {
       return p;
     }
@@ -591,25 +662,47 @@ Message discovery_message(const DeviceInfo& device, const Topics& topics,
   Json payload = Json::object();
   payload["dev"] = device_json(device);
   payload["o"] = origin_json(device);
-  Json components = Json::object();
-  for (const auto& entity : entities) {
-    components[entity.id] = component_json(topics, entity);
-  }
-  payload["cmps"] = std::move(components);
+  payload["cmps"] = components_json(topics, entities);
   return config_message(topics, payload);
+}
+
+std::vector<std::pair<std::string, Platform>> components(const std::vector<EntityInfo>& entities) {
+  std::vector<std::pair<std::string, Platform>> out;
+  for (const auto& entity : entities) {
+    out.emplace_back(entity.id, entity.platform);
+    if (entity.platform != Platform::event || !entity.device_triggers) continue;
+    for (const std::string& event_type : entity.event_types) {
+      out.emplace_back(entity.id + "_" + event_type, Platform::device_trigger);
+    }
+  }
+  return out;
+}
+
+std::string_view trigger_type(std::string_view event_type) {
+  static constexpr std::pair<std::string_view, std::string_view> kTypes[] = {
+      {"press", "button_short_press"},        {"double_press", "button_double_press"},
+      {"triple_press", "button_triple_press"}, {"long_press", "button_long_press"},
+      {"release", "button_long_release"},
+  };
+  for (const auto& [event, trigger] : kTypes) {
+    if (event == event_type) return trigger;
+  }
+  return event_type;
+}
+
+std::string event_payload(std::string_view event_type) {
+  Json payload = Json::object();
+  payload["event_type"] = event_type;
+  return payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Message removal_message(const DeviceInfo& device, const Topics& topics,
                         const std::vector<EntityInfo>& current,
                         const std::vector<std::pair<std::string, Platform>>& removed) {
-  const auto find_current = [&](const std::string& id) {
-    return std::find_if(current.begin(), current.end(),
-                        [&](const EntityInfo& e) { return e.id == id; });
-  };
+  const std::vector<std::pair<std::string, Platform>> now = components(current);
   std::vector<std::pair<std::string, Platform>> removals;
   for (const auto& item : removed) {
-    const auto it = find_current(item.first);
-    if (it != current.end() && it->platform == item.second) {
+    if (std::find(now.begin(), now.end(), item) != now.end()) {
       continue;
     }
     if (std::find(removals.begin(), removals.end(), item) == removals.end()) {
@@ -619,10 +712,7 @@ Message removal_message(const DeviceInfo& device, const Topics& topics,
   Json payload = Json::object();
   payload["dev"] = device_json(device);
   payload["o"] = origin_json(device);
-  Json components = Json::object();
-  for (const auto& entity : current) {
-    components[entity.id] = component_json(topics, entity);
-  }
+  Json components = components_json(topics, current);
   // A removal replaces a current component of the same id on another platform.
   for (const auto& [id, platform] : removals) {
     components[id] = Json{{"p", platform_name(platform)}};
@@ -697,11 +787,36 @@ std::vector<std::string> validate_entity(const EntityInfo& e) {
       }
       validate_control(e, prefix, problems);
       break;
+    case Platform::button:
+      if (!e.device_class.empty() && !contains(kButtonClasses, e.device_class)) {
+        problems.push_back(prefix + "unknown button device class '" + e.device_class +
+                           "' (expected identify, restart or update)");
+      }
+      validate_not_numeric(e, prefix, problems);
+      if (!e.commandable) {
+        problems.push_back(prefix + "a button must be commandable");
+      }
+      break;
+    case Platform::event:
+      validate_event(e, prefix, problems);
+      break;
+    case Platform::device_trigger:
+      problems.push_back(prefix +
+                         "a device trigger is announced for an event entity, never on its own");
+      break;
+  }
+  if (e.platform != Platform::event && (!e.event_types.empty() || e.device_triggers)) {
+    problems.push_back(prefix + "only an event has event types and device triggers");
+  }
+  if (!sensors::keeps_state(e.platform) && e.interval.count() > 0) {
+    problems.push_back(prefix + "a " + std::string(platform_name(e.platform)) +
+                       " publishes no state and has no interval");
   }
   const bool takes_commands = e.platform == Platform::switch_ || e.platform == Platform::light ||
-                              e.platform == Platform::fan || e.platform == Platform::number;
+                              e.platform == Platform::fan || e.platform == Platform::number ||
+                              e.platform == Platform::button;
   if (e.commandable && !takes_commands) {
-    problems.push_back(prefix + "only a switch, light, fan or number accepts commands");
+    problems.push_back(prefix + "only a switch, light, fan, number or button accepts commands");
   }
   if (e.control && !takes_commands) {
     problems.push_back(prefix + "only a light, fan or number has a control range");

@@ -21,6 +21,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -135,6 +136,8 @@ class Daemon final : private sensors::SensorContext {
   std::vector<std::string> sensor_keys_;
   /// Every entity's filters; rebuilt with the sensors.
   EntityFilters filters_;
+  /// The ids of event entities, whose readings are events (rebuilt with the sensors).
+  std::set<std::string, std::less<>> events_;
   bool running_ = false;
 };
 

@@ -37,6 +37,10 @@ class StateCache {
   /// Keeps `payload` as the entity's state and publishes it on `<base>/<node>/<entity>/state`
   /// (QoS 1, not retained) while connected and no replay is pending.
   void update(std::string_view entity_id, std::string payload);
+  /// Publishes an event entity's `payload` on its state topic (QoS 1, not retained) while
+  /// connected, even while a replay is pending; never kept, never replayed (an automation must
+  /// not fire twice). Offline, the event is dropped.
+  void publish_event(std::string_view entity_id, std::string payload);
   /// Keeps the entity's availability; returns whether it changed. A change is published on
   /// `<base>/<node>/<entity>/availability` (`online`/`offline`, retained, QoS 1) while connected.
   bool set_available(std::string_view entity_id, bool available);

@@ -76,8 +76,8 @@ class Topics {
   std::string node_;
 };
 
-/// "sensor", "binary_sensor", "switch", "light", "fan", "number": the platform key `p`, and the
-/// domain of entity ids.
+/// "sensor", "binary_sensor", "switch", "light", "fan", "number", "button", "event",
+/// "device_automation" (device triggers): the platform key `p`, and the domain of entity ids.
 [[nodiscard]] std::string_view platform_name(sensors::Platform platform);
 /// The inverse of platform_name (for the announced set kept in the state directory).
 [[nodiscard]] std::optional<sensors::Platform> parse_platform(std::string_view name);
@@ -92,7 +92,7 @@ class Topics {
 ///   Assistant stops accepting in 2026.4), name, state_topic, availability (see above),
 ///   availability_mode "all", device_class, state_class, unit_of_measurement,
 ///   suggested_display_precision (sensors only), entity_category "diagnostic",
-///   icon, expire_after = 3 x interval in whole seconds rounded up (sensors and binary sensors
+///   icon, event_types (events), expire_after = 3 x interval in whole seconds rounded up (sensors and binary sensors
 ///   with a non-zero interval; the app must then publish the entity at least once per
 ///   interval, whatever its filters), payload_on/payload_off "ON"/"OFF" (binary sensors,
 ///   switches and fans), command_topic (commandable entities), then what the platform needs
@@ -108,10 +108,32 @@ class Topics {
 ///   "{{ value_json.percentage }}", percentage_command_topic = the command topic (so commands
 ///   are "ON", "OFF" or a number in the speed range), speed_range_min and speed_range_max.
 /// - number: min, max, step, mode (when set); the state and commands are the number itself.
+/// - button: no state_topic; command_topic and payload_press "PRESS".
+/// - event: state_topic carrying event_payload() of one of its event_types, and event_types.
+///   With device_triggers, the event also adds one component per event type, keyed
+///   "<entity id>_<event type>": p "device_automation", automation_type "trigger", topic = the
+///   event's state topic, type = trigger_type(event type), subtype = the entity's name,
+///   payload = the event type, value_template "{{ value_json.event_type }}", qos 1 (no
+///   availability: Home Assistant's device triggers have none).
 /// Integral numbers are written as JSON integers (1, not 1.0).
 /// The payload is compact JSON in UTF-8 (invalid UTF-8 in names is replaced, never thrown).
 [[nodiscard]] Message discovery_message(const DeviceInfo& device, const Topics& topics,
                                         const std::vector<sensors::EntityInfo>& entities);
+
+/// Every component discovery_message announces for `entities`, as (key, platform): each
+/// entity, and after an event with device triggers one (key, device_trigger) per event type.
+/// The Announcer keeps this set to remove what a later configuration no longer has.
+[[nodiscard]] std::vector<std::pair<std::string, sensors::Platform>> components(
+    const std::vector<sensors::EntityInfo>& entities);
+
+/// Home Assistant's device trigger type for an event type: press -> button_short_press,
+/// double_press -> button_double_press, triple_press -> button_triple_press, long_press ->
+/// button_long_press, release -> button_long_release; any other event type as it is (Home
+/// Assistant then shows "<subtype> <type>").
+[[nodiscard]] std::string_view trigger_type(std::string_view event_type);
+
+/// An event entity's state payload: {"event_type":"<event type>"} (compact JSON).
+[[nodiscard]] std::string event_payload(std::string_view event_type);
 
 /// The message that removes entities Home Assistant knew but the config no longer has, sent on
 /// the discovery topic (retained, QoS 1) before discovery_message: `current` as in
@@ -120,9 +142,9 @@ class Topics {
 /// does not remove a component merely omitted from an update. Then publish discovery_message,
 /// so that the retained config is the current one (as Home Assistant's documentation asks);
 /// if the daemon dies in between, the retained removal message still sets up `current`.
-/// A removed pair that is in `current` with the same id and platform is not a removal and is
-/// skipped; an id in `current` under another platform is left out of this message (the key
-/// cannot hold both) and set up by the discovery message that follows.
+/// A removed pair that is among components(current) is not a removal and is skipped; an id in
+/// `current` under another platform is left out of this message (the key cannot hold both) and
+/// set up by the discovery message that follows.
 [[nodiscard]] Message removal_message(
     const DeviceInfo& device, const Topics& topics,
     const std::vector<sensors::EntityInfo>& current,
@@ -147,7 +169,13 @@ class Topics {
 ///   MQTT number schema), mode auto, box or slider when set; no state class or precision; a
 ///   device class among the numeric sensor device classes (Home Assistant's number device
 ///   classes mirror them), with the units the sensor table allows; without one any unit;
-/// - only switches, lights, fans and numbers are commandable, only lights, fans and numbers
+/// - button: device class identify, restart or update; no unit, state class or precision;
+///   commandable;
+/// - event: device class button, doorbell or motion; no unit, state class or precision; at
+///   least one event type, each [a-z0-9_] and listed once; only events have event types or
+///   device triggers; device_trigger is never valid as an entity;
+/// - buttons and events have no interval;
+/// - only switches, lights, fans, numbers and buttons are commandable, only lights, fans and numbers
 ///   have a control range; display precision >= 0; interval >= 0.
 /// The tables are a snapshot of Home Assistant 2025 (micro units accepted with either 'µ'
 /// U+00B5 or 'μ' U+03BC); newer device classes are reported as unknown.

@@ -24,7 +24,30 @@ class Worker;
 namespace pimqttd::sensors {
 
 /// The Home Assistant platform an entity appears as.
-enum class Platform : std::uint8_t { sensor, binary_sensor, switch_, light, fan, number };
+/// - button: commandable and stateless (Home Assistant sends "PRESS"; nothing is published);
+/// - event: stateless, its readings are event types (text) that happen once: published as they
+///   come, never kept for a replay after reconnecting (an automation must not fire twice);
+/// - device_trigger: never an entity of a sensor; the ha layer announces one per event type of
+///   an event entity that asks for device triggers (EntityInfo::device_triggers), and this value
+///   names those components in the set of what was announced.
+enum class Platform : std::uint8_t {
+  sensor,
+  binary_sensor,
+  switch_,
+  light,
+  fan,
+  number,
+  button,
+  event,
+  device_trigger,
+};
+
+/// Whether the entity's readings are states, kept and published again after a reconnect
+/// (false for buttons and events).
+[[nodiscard]] constexpr bool keeps_state(Platform platform) noexcept {
+  return platform != Platform::button && platform != Platform::event &&
+         platform != Platform::device_trigger;
+}
 
 /// The values a commandable light, fan or number takes (ha/discovery.hpp announces them):
 /// - light (JSON schema, brightness color mode): `max` is the brightness scale, the largest
@@ -56,11 +79,17 @@ struct EntityInfo {
   /// How often the entity is published when it polls (0 for event-driven entities). Home
   /// Assistant's expire_after derives from it.
   std::chrono::milliseconds interval{0};
-  /// Accepts commands (a switch, light, fan or number): the command topic is subscribed and
+  /// Accepts commands (a switch, light, fan, number or button): the command topic is subscribed and
   /// routed to Sensor::command.
   bool commandable = false;
   /// Set for lights, fans and numbers only.
   std::optional<ControlRange> control;
+  /// An event entity's event types ("press", "double_press"...), in the order announced; its
+  /// readings are one of them.
+  std::vector<std::string> event_types;
+  /// An event entity is also announced as one Home Assistant device trigger per event type
+  /// (shown on the device page and offered to automations).
+  bool device_triggers = false;
   friend bool operator==(const EntityInfo&, const EntityInfo&) = default;
 };
 

@@ -83,6 +83,25 @@ TEST_F(StateCacheTest, ACancelledReplayPublishesNothing) {
   EXPECT_EQ(net_.broker.sent(), Lines{});
 }
 
+TEST_F(StateCacheTest, AnEventGoesOutAtOnceEvenDuringAReplayAndIsNeverReplayed) {
+  net_.connect();
+  cache_.update("a", "1");
+  EXPECT_EQ(net_.broker.sent(), Lines{"PUBLISH pimqttd/testpi/a/state=1 q1"});
+  cache_.replay_later();
+  cache_.publish_event("doorbell", R"({"event_type":"press"})");
+  EXPECT_EQ(cache_.state("doorbell"), std::nullopt);
+  EXPECT_EQ(wait_for(2),
+            (Lines{R"(PUBLISH pimqttd/testpi/doorbell/state={"event_type":"press"} q1)",
+                   "PUBLISH pimqttd/testpi/a/state=1 q1"}))
+      << "the event at once, then the replay of the state alone";
+  ASSERT_TRUE(net_.lose());
+  cache_.publish_event("doorbell", R"({"event_type":"double_press"})");
+  EXPECT_EQ(net_.client.queued(), 0u) << "an event while offline is dropped";
+  for (const std::string& line : net_.connect()) {
+    EXPECT_EQ(line.find("double_press"), std::string::npos) << line;
+  }
+}
+
 TEST_F(StateCacheTest, AvailabilityChangesArePublishedRetained) {
   net_.connect();
   EXPECT_TRUE(cache_.available("a"));

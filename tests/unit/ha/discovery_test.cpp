@@ -102,6 +102,27 @@ EntityInfo heater_power() {
   return e;
 }
 
+EntityInfo restart_button() {
+  EntityInfo e;
+  e.id = "host_reboot";
+  e.name = "Reboot";
+  e.platform = Platform::button;
+  e.device_class = "restart";
+  e.commandable = true;
+  return e;
+}
+
+EntityInfo doorbell() {
+  EntityInfo e;
+  e.id = "doorbell";
+  e.name = "Doorbell";
+  e.platform = Platform::event;
+  e.device_class = "doorbell";
+  e.event_types = {"press", "double_press", "long_press", "release"};
+  e.device_triggers = true;
+  return e;
+}
+
 json parse(const Message& m) { return json::parse(m.payload); }
 
 // One component of a discovery message, as its bytes appear in the payload.
@@ -157,8 +178,12 @@ TEST(Platform, NamesRoundTrip) {
   EXPECT_EQ(platform_name(Platform::light), "light");
   EXPECT_EQ(platform_name(Platform::fan), "fan");
   EXPECT_EQ(platform_name(Platform::number), "number");
+  EXPECT_EQ(platform_name(Platform::button), "button");
+  EXPECT_EQ(platform_name(Platform::event), "event");
+  EXPECT_EQ(platform_name(Platform::device_trigger), "device_automation");
   for (const Platform p : {Platform::sensor, Platform::binary_sensor, Platform::switch_,
-                           Platform::light, Platform::fan, Platform::number}) {
+                           Platform::light, Platform::fan, Platform::number, Platform::button,
+                           Platform::event, Platform::device_trigger}) {
     EXPECT_EQ(parse_platform(platform_name(p)), p);
   }
   EXPECT_EQ(parse_platform("lights"), std::nullopt);
@@ -405,6 +430,66 @@ TEST(DiscoveryMessage, InvalidUtf8IsReplacedNotThrown) {
   EXPECT_EQ(parse(m)["cmps"]["cpu_temperature"]["name"], "bad \xEF\xBF\xBD name");
 }
 
+TEST(DiscoveryMessage, ButtonHasNoStateTopicAndPressesWithPress) {
+  const Topics t(TopicConfig{}, "pi");
+  EXPECT_EQ(component_text(discovery_message(pi_device(), t, {restart_button()}), "host_reboot"),
+            R"({"p":"button","unique_id":"pi_host_reboot",)"
+            R"("default_entity_id":"button.pi_host_reboot","name":"Reboot",)"
+            R"("availability":[{"topic":"pimqttd/pi/status"},)"
+            R"({"topic":"pimqttd/pi/host_reboot/availability"}],"availability_mode":"all",)"
+            R"("device_class":"restart","command_topic":"pimqttd/pi/host_reboot/set",)"
+            R"("payload_press":"PRESS","qos":1})");
+}
+
+TEST(DiscoveryMessage, EventWithItsTypesAndOneDeviceTriggerPerType) {
+  const Topics t(TopicConfig{}, "pi");
+  const Message m = discovery_message(pi_device(), t, {doorbell()});
+  EXPECT_EQ(component_text(m, "doorbell"),
+            R"({"p":"event","unique_id":"pi_doorbell","default_entity_id":"event.pi_doorbell",)"
+            R"("name":"Doorbell","state_topic":"pimqttd/pi/doorbell/state",)"
+            R"("event_types":["press","double_press","long_press","release"],)"
+            R"("availability":[{"topic":"pimqttd/pi/status"},)"
+            R"({"topic":"pimqttd/pi/doorbell/availability"}],"availability_mode":"all",)"
+            R"("device_class":"doorbell","qos":1})");
+  EXPECT_EQ(component_text(m, "doorbell_double_press"),
+            R"({"p":"device_automation","automation_type":"trigger",)"
+            R"("topic":"pimqttd/pi/doorbell/state","type":"button_double_press",)"
+            R"("subtype":"Doorbell","payload":"double_press",)"
+            R"("value_template":"{{ value_json.event_type }}","qos":1})");
+  const json p = parse(m);
+  EXPECT_EQ(p["cmps"].size(), 5u);
+  EXPECT_EQ(p["cmps"]["doorbell_press"]["type"], "button_short_press");
+  EXPECT_EQ(p["cmps"]["doorbell_long_press"]["type"], "button_long_press");
+  EXPECT_EQ(p["cmps"]["doorbell_release"]["type"], "button_long_release");
+  EXPECT_EQ(p["cmps"]["doorbell_release"]["payload"], "release");
+
+  EntityInfo no_triggers = doorbell();
+  no_triggers.device_triggers = false;
+  EXPECT_EQ(parse(discovery_message(pi_device(), t, {no_triggers}))["cmps"].size(), 1u);
+}
+
+TEST(DeviceTriggers, TypesAndPayload) {
+  EXPECT_EQ(trigger_type("press"), "button_short_press");
+  EXPECT_EQ(trigger_type("double_press"), "button_double_press");
+  EXPECT_EQ(trigger_type("triple_press"), "button_triple_press");
+  EXPECT_EQ(trigger_type("long_press"), "button_long_press");
+  EXPECT_EQ(trigger_type("release"), "button_long_release");
+  EXPECT_EQ(trigger_type("spammed"), "spammed");
+  EXPECT_EQ(event_payload("double_press"), R"({"event_type":"double_press"})");
+}
+
+TEST(Components, EntitiesThenTheTriggersOfEachEvent) {
+  using Pair = std::pair<std::string, Platform>;
+  EntityInfo bell = doorbell();
+  bell.event_types = {"press", "long_press"};
+  EXPECT_THAT(components({cpu_temperature(), bell, restart_button()}),
+              ElementsAre(Pair{"cpu_temperature", Platform::sensor},
+                          Pair{"doorbell", Platform::event},
+                          Pair{"doorbell_press", Platform::device_trigger},
+                          Pair{"doorbell_long_press", Platform::device_trigger},
+                          Pair{"host_reboot", Platform::button}));
+}
+
 // ---- removal_message
 
 TEST(RemovalMessage, RemovedComponentsReducedToPlatform) {
@@ -441,6 +526,18 @@ TEST(RemovalMessage, PlatformChangeRemovesOldAndLeavesNewToDiscovery) {
   EXPECT_EQ(p["cmps"]["cpu_temperature"], json::parse(R"({"p": "sensor"})"));
   EXPECT_EQ(p["cmps"]["fan"]["p"], "switch");
   EXPECT_EQ(p["cmps"].size(), 2u);
+}
+
+TEST(RemovalMessage, ATriggerNoLongerAnnouncedIsRemovedAndCurrentOnesKept) {
+  const Topics t(TopicConfig{}, "pi");
+  EntityInfo bell = doorbell();
+  bell.event_types = {"press"};
+  const json p = parse(removal_message(pi_device(), t, {bell},
+                                       {{"doorbell_press", Platform::device_trigger},
+                                        {"doorbell_double_press", Platform::device_trigger}}));
+  EXPECT_EQ(p["cmps"]["doorbell_double_press"], json::parse(R"({"p": "device_automation"})"));
+  EXPECT_EQ(p["cmps"]["doorbell_press"]["type"], "button_short_press");
+  EXPECT_EQ(p["cmps"].size(), 3u);
 }
 
 TEST(RemovalMessage, DuplicatesCollapse) {
@@ -646,7 +743,8 @@ TEST(ValidateEntity, SwitchRules) {
   EntityInfo commanded = cpu_temperature();
   commanded.commandable = true;
   EXPECT_THAT(validate_entity(commanded),
-              ElementsAre("cpu_temperature: only a switch, light, fan or number accepts commands"));
+              ElementsAre("cpu_temperature: only a switch, light, fan, number or button accepts "
+                          "commands"));
 }
 
 TEST(ValidateEntity, LightFanNumberAsDriversMakeThem) {
@@ -718,6 +816,51 @@ TEST(ValidateEntity, OnlyLightsFansAndNumbersHaveARange) {
   t.control = sensors::ControlRange{0, 1, 1, ""};
   EXPECT_THAT(validate_entity(t),
               ElementsAre("cpu_temperature: only a light, fan or number has a control range"));
+}
+
+TEST(ValidateEntity, ButtonRules) {
+  EXPECT_THAT(validate_entity(restart_button()), IsEmpty());
+  EntityInfo b = restart_button();
+  b.device_class = "reboot";
+  b.commandable = false;
+  b.unit = "s";
+  b.interval = seconds(5);
+  EXPECT_THAT(validate_entity(b),
+              ElementsAre("host_reboot: unknown button device class 'reboot' (expected identify, "
+                          "restart or update)",
+                          "host_reboot: a button takes no unit, got 's'",
+                          "host_reboot: a button must be commandable",
+                          "host_reboot: a button publishes no state and has no interval"));
+}
+
+TEST(ValidateEntity, EventRules) {
+  EXPECT_THAT(validate_entity(doorbell()), IsEmpty());
+  EntityInfo e = doorbell();
+  e.device_class = "bell";
+  e.event_types = {"press", "Bad type", "press"};
+  e.commandable = true;
+  EXPECT_THAT(validate_entity(e),
+              ElementsAre("doorbell: unknown event device class 'bell' (expected button, "
+                          "doorbell or motion)",
+                          "doorbell: event type 'Bad type' must be non-empty and only [a-z0-9_]",
+                          "doorbell: event type 'press' is listed twice",
+                          "doorbell: only a switch, light, fan, number or button accepts "
+                          "commands"));
+  e = doorbell();
+  e.event_types.clear();
+  EXPECT_THAT(validate_entity(e), ElementsAre("doorbell: an event needs at least one event type"));
+  EntityInfo sensor = cpu_temperature();
+  sensor.device_triggers = true;
+  EXPECT_THAT(validate_entity(sensor),
+              ElementsAre("cpu_temperature: only an event has event types and device triggers"));
+  EntityInfo trigger = doorbell();
+  trigger.platform = Platform::device_trigger;
+  trigger.event_types.clear();
+  trigger.device_triggers = false;
+  trigger.device_class.clear();
+  EXPECT_THAT(validate_entity(trigger),
+              ElementsAre("doorbell: a device trigger is announced for an event entity, never on "
+                          "its own"));
 }
 
 TEST(ValidateEntity, IdNameIconPrecisionInterval) {
