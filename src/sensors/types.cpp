@@ -6,6 +6,7 @@
 #define PIMQTTD_SENSOR_TYPES(X) \
   X(system)                     \
   X(gpio_input)                 \
+  X(gpio_button)                \
   X(gpio_counter)               \
   X(gpio_output)                \
   X(pwm_output)                 \

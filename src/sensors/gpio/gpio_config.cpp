@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "sensors/gpio/gpio_button.hpp"
 #include "sensors/gpio/gpio_counter.hpp"
 #include "sensors/gpio/gpio_input.hpp"
 
@@ -24,6 +25,8 @@ const std::vector<std::string> kBiasChoices = {"pull_up", "pull_down", "disabled
 const std::vector<std::string> kEdgeChoices = {"rising", "falling"};
 const std::vector<std::string> kRateChoices = {"minute", "hour"};
 const std::vector<std::string> kInitialChoices = {"off", "on", "restore"};
+const std::vector<std::string> kPressEvents = {"press", "double_press", "triple_press",
+                                               "long_press", "release"};
 
 bool all_digits(std::string_view text) {
   return !text.empty() &&
@@ -133,6 +136,7 @@ std::string read_device_class(ObjectReader& r, const SensorParseContext& context
   entity.platform = platform;
   entity.device_class = *device_class;
   entity.commandable = platform == Platform::switch_;
+  if (platform == Platform::event) entity.event_types = {"press"};
   if (!context.problems_of(entity).empty()) {
     r.error("device_class", fmt::format("expected {}, found {}", expected, quote(*device_class)));
     return {};
@@ -165,6 +169,79 @@ std::shared_ptr<const SensorSettings> parse_input(ObjectReader& r,
 std::unique_ptr<Sensor> make_input(const SensorConfig& config) {
   return std::make_unique<GpioInput>(
       options_for(config.settings_of<GpioInputSettings>().options, config), real_lines());
+}
+
+// ---- gpio_button -------------------------------------------------------------------------------
+
+PressEventsEnabled read_press_events(ObjectReader& r) {
+  PressEventsEnabled enabled;
+  const Json* list = r.find("events");
+  if (list == nullptr) return enabled;
+  const Location where = r.location_of("events");
+  if (!list->is_array() || list->empty()) {
+    r.error("events",
+            "expected a non-empty array of event types among \"press\", \"double_press\", "
+            "\"triple_press\", \"long_press\", \"release\", found " +
+                (list->is_array() ? std::string("an empty array") : describe(*list)));
+    return enabled;
+  }
+  enabled = PressEventsEnabled{false, false, false, false, false};
+  bool* const flags[] = {&enabled.press, &enabled.double_press, &enabled.triple_press,
+                         &enabled.long_press, &enabled.release};
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    const Json& item = (*list)[i];
+    const Location at = where.element(i);
+    const auto found = item.is_string()
+                           ? std::find(kPressEvents.begin(), kPressEvents.end(),
+                                       item.get<std::string>())
+                           : kPressEvents.end();
+    if (found == kPressEvents.end()) {
+      r.diagnostics().error(at, "expected one of \"press\", \"double_press\", \"triple_press\", "
+                                "\"long_press\", \"release\", found " +
+                                    (item.is_string() ? quote(item.get<std::string>())
+                                                      : describe(item)));
+      continue;
+    }
+    bool& flag = *flags[found - kPressEvents.begin()];
+    if (flag) r.diagnostics().error(at, "listed twice: " + quote(item.get<std::string>()));
+    flag = true;
+  }
+  if (enabled.release && !enabled.long_press) {
+    r.error("events", "\"release\" ends a long press: it needs \"long_press\" too");
+  }
+  return enabled;
+}
+
+std::shared_ptr<const SensorSettings> parse_button(ObjectReader& r,
+                                                   const SensorParseContext& context) {
+  auto settings = std::make_shared<GpioButtonSettings>();
+  GpioButtonOptions& o = settings->options;
+  o.line = read_line(r);
+  o.active_low = r.boolean("active_low").value_or(o.active_low);
+  o.bias = read_bias(r);
+  o.debounce =
+      r.duration("debounce", DurationRule{milliseconds{0}, std::chrono::seconds{1}, false})
+          .value_or(o.debounce);
+  o.presses.multi_press_gap =
+      r.duration("multi_press_gap", DurationRule{milliseconds{50}, std::chrono::seconds{5}})
+          .value_or(o.presses.multi_press_gap);
+  o.presses.long_press =
+      r.duration("long_press", DurationRule{milliseconds{100}, std::chrono::seconds{60}})
+          .value_or(o.presses.long_press);
+  o.presses.enabled = read_press_events(r);
+  if (r.has("device_class")) {
+    o.device_class = read_device_class(
+        r, context, Platform::event,
+        "a Home Assistant event device class (\"button\", \"doorbell\" or \"motion\")");
+  }
+  o.device_triggers = r.boolean("device_triggers").value_or(o.device_triggers);
+  o.held_sensor = r.boolean("held_sensor").value_or(o.held_sensor);
+  return settings;
+}
+
+std::unique_ptr<Sensor> make_button(const SensorConfig& config) {
+  return std::make_unique<GpioButton>(
+      options_for(config.settings_of<GpioButtonSettings>().options, config), real_lines());
 }
 
 // ---- gpio_counter ------------------------------------------------------------------------------
@@ -287,6 +364,24 @@ void GpioInputSettings::to_json(Json& object) const {
   object["device_class"] = optional_text(options.device_class);
 }
 
+std::vector<EntityConfig> GpioButtonSettings::entities(const SensorConfig& sensor) const {
+  std::vector<EntityConfig> out{EntityConfig{sensor.id, sensor.name}};
+  if (options.held_sensor) out.push_back(EntityConfig{sensor.id + "_held", sensor.name + " held"});
+  return out;
+}
+
+void GpioButtonSettings::to_json(Json& object) const {
+  line_to_json(object, options.line, options.active_low);
+  object["bias"] = bias_json(options.bias);
+  object["debounce"] = format_duration(options.debounce);
+  object["multi_press_gap"] = format_duration(options.presses.multi_press_gap);
+  object["long_press"] = format_duration(options.presses.long_press);
+  object["events"] = event_types(options.presses.enabled);
+  object["device_class"] = optional_text(options.device_class);
+  object["device_triggers"] = options.device_triggers;
+  object["held_sensor"] = options.held_sensor;
+}
+
 std::vector<EntityConfig> GpioCounterSettings::entities(const SensorConfig& sensor) const {
   std::vector<EntityConfig> out{EntityConfig{sensor.id, sensor.name}};
   if (rate) out.push_back(EntityConfig{sensor.id + "_rate", sensor.name + " rate"});
@@ -329,6 +424,15 @@ SensorType gpio_input_sensor_type() {
   type.polls = false;
   type.parse = parse_input;
   type.make = make_input;
+  return type;
+}
+
+SensorType gpio_button_sensor_type() {
+  SensorType type;
+  type.name = "gpio_button";
+  type.polls = false;
+  type.parse = parse_button;
+  type.make = make_button;
   return type;
 }
 

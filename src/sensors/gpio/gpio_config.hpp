@@ -1,6 +1,7 @@
 #pragma once
-// The GPIO sensor types: gpio_input (a binary sensor), gpio_counter (a pulse counter, with an
-// optional rate) and gpio_output (a switch). Each reads its own keys (see pimqttd.json(5)) into
+// The GPIO sensor types: gpio_input (a binary sensor), gpio_button (a push button's presses as
+// an event entity), gpio_counter (a pulse counter, with an optional rate) and gpio_output (a
+// switch). Each reads its own keys (see pimqttd.json(5)) into
 // an immutable settings object holding its driver's options, and builds the driver (gpio_*.hpp)
 // over the real GPIO lines (hw::LibgpiodLines).
 //
@@ -23,6 +24,7 @@
 
 #include "pimqttd/sensors/sensor_config.hpp"
 #include "pimqttd/hw/gpio.hpp"
+#include "sensors/gpio/gpio_button.hpp"
 #include "sensors/gpio/gpio_counter.hpp"
 #include "sensors/gpio/gpio_input.hpp"
 #include "sensors/gpio/gpio_output.hpp"
@@ -43,6 +45,26 @@ class GpioInputSettings final : public SensorSettings {
   GpioInputOptions options;
 
   /// One entity: the sensor's id and name.
+  [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
+  void to_json(Json& object) const override;
+  [[nodiscard]] std::vector<SensorResource> resources() const override {
+    return {gpio_resource(options.line)};
+  }
+};
+
+/// gpio_button: a push button's presses as an event entity (and device triggers).
+///
+/// Keys besides the line's and "bias": "debounce" (0s to 1s, default 30ms), "multi_press_gap"
+/// (50ms to 5s, default 300ms), "long_press" (100ms to 1m, default 800ms), "events" (the event
+/// types announced and published, a non-empty subset of press, double_press, triple_press,
+/// long_press, release, each once; release needs long_press; default all), "device_class" (an
+/// event device class: button (default), doorbell, motion), "device_triggers" (default true),
+/// "held_sensor" (default false: no "<id>_held" binary sensor).
+class GpioButtonSettings final : public SensorSettings {
+ public:
+  GpioButtonOptions options;
+
+  /// The event (the sensor's id and name), then "<id>_held" / "<name> held" with held_sensor.
   [[nodiscard]] std::vector<EntityConfig> entities(const SensorConfig& sensor) const override;
   void to_json(Json& object) const override;
   [[nodiscard]] std::vector<SensorResource> resources() const override {
@@ -103,6 +125,7 @@ class GpioOutputSettings final : public SensorSettings {
 
 /// The types for the registry.
 [[nodiscard]] SensorType gpio_input_sensor_type();
+[[nodiscard]] SensorType gpio_button_sensor_type();
 [[nodiscard]] SensorType gpio_counter_sensor_type();
 [[nodiscard]] SensorType gpio_output_sensor_type();
 

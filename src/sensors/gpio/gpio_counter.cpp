@@ -133,18 +133,11 @@ std::unique_ptr<hw::GpioLine> GpioCounter::request(hw::GpioLines& lines) const {
 }
 
 void GpioCounter::on_events(std::uint32_t events) {
-  hw::GpioLine& line = *holder_.line();
-  events_.clear();
-  const std::error_code error = line.read_events(events_);
+  holder_.read_events(events, events_);  // on a fault the line is released, retried later
   // Edges read before a failure still count.
   const std::uint64_t before = count_;
   for (const hw::GpioEvent& event : events_) count_event(event);
   if (count_ != before) schedule_save();
-  if (error) {
-    holder_.fail(fmt::format("cannot read the edges of {}: {}", line.name(), error.message()));
-  } else if (events_.empty() && (events & core::kError) != 0) {
-    holder_.fail(fmt::format("{}: its event fd reports an error", line.name()));
-  }
 }
 
 void GpioCounter::count_event(const hw::GpioEvent& event) {

@@ -8,32 +8,23 @@
 
 namespace pimqttd::sensors {
 
+GpioLineHolder::Hooks GpioInput::hooks() {
+  GpioLineHolder::Hooks hooks = GpioLineHolder::both_edges_input(
+      options_.line, hw::GpioInputConfig{options_.bias, options_.active_low}, first_value_);
+  hooks.on_events = [this](std::uint32_t events) { on_events(events); };
+  hooks.on_held = [this] {
+    published_ = first_value_;
+    holder_.context()->publish(options_.id, first_value_);
+  };
+  hooks.on_released = [this] { debounce_timer_.reset(); };
+  return hooks;
+}
+
 GpioInput::GpioInput(GpioInputOptions options, std::shared_ptr<hw::GpioLines> lines)
     : options_(std::move(options)),
       holder_(std::move(lines),
               FaultTracker::Options{options_.id, options_.retry_min, options_.retry_max},
-              entities_,
-              GpioLineHolder::Hooks{
-                  .request =
-                      [this](hw::GpioLines& gpio) {
-                        return gpio.request_input(
-                            options_.line, hw::GpioInputConfig{options_.bias, options_.active_low,
-                                                               hw::GpioEdges::both});
-                      },
-                  .on_events = [this](std::uint32_t events) { on_events(events); },
-                  .check = [this](hw::GpioLine& line) -> std::string {
-                    if (const auto error = line.value(first_value_)) {
-                      return fmt::format("cannot read {}: {}", line.name(), error.message());
-                    }
-                    return {};
-                  },
-                  .on_held =
-                      [this] {
-                        published_ = first_value_;
-                        holder_.context()->publish(options_.id, first_value_);
-                      },
-                  .on_released = [this] { debounce_timer_.reset(); },
-              }) {
+              entities_, hooks()) {
   EntityInfo info;
   info.id = options_.id;
   info.name = options_.name;
@@ -58,18 +49,7 @@ void GpioInput::stop() {
 }
 
 void GpioInput::on_events(std::uint32_t events) {
-  hw::GpioLine& line = *holder_.line();
-  events_.clear();
-  if (const auto error = line.read_events(events_)) {
-    holder_.fail(fmt::format("cannot read the edges of {}: {}", line.name(), error.message()));
-    return;
-  }
-  if (events_.empty()) {
-    if ((events & core::kError) != 0) {
-      holder_.fail(fmt::format("{}: its event fd reports an error", line.name()));
-    }
-    return;
-  }
+  if (!holder_.read_events(events, events_) || events_.empty()) return;
   // Every edge restarts the wait: the value counts once the line has been quiet that long.
   debounce_timer_ =
       holder_.context()->loop().start_timer(options_.debounce, [this] { settle(); });

@@ -62,6 +62,7 @@ class GpioInput final : public Sensor {
   [[nodiscard]] const GpioInputOptions& options() const noexcept { return options_; }
 
  private:
+  GpioLineHolder::Hooks hooks();
   void on_events(std::uint32_t events);
   void settle();
 

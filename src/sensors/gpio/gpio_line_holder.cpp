@@ -15,7 +15,38 @@ GpioLineHolder::GpioLineHolder(std::shared_ptr<hw::GpioLines> lines, FaultTracke
       entities_(entities),
       hooks_(std::move(hooks)) {}
 
+GpioLineHolder::Hooks GpioLineHolder::both_edges_input(const hw::GpioLineSpec& line,
+                                                       hw::GpioInputConfig config,
+                                                       bool& first_value) {
+  config.edges = hw::GpioEdges::both;
+  Hooks hooks;
+  hooks.request = [&line, config](hw::GpioLines& gpio) {
+    return gpio.request_input(line, config);
+  };
+  hooks.check = [&first_value](hw::GpioLine& held) -> std::string {
+    if (const auto error = held.value(first_value)) {
+      return fmt::format("cannot read {}: {}", held.name(), error.message());
+    }
+    return {};
+  };
+  return hooks;
+}
+
 GpioLineHolder::~GpioLineHolder() { stop(); }
+
+bool GpioLineHolder::read_events(std::uint32_t events, std::vector<hw::GpioEvent>& out) {
+  hw::GpioLine& line = *line_;
+  out.clear();
+  if (const std::error_code error = line.read_events(out)) {
+    fail(fmt::format("cannot read the edges of {}: {}", line.name(), error.message()));
+    return false;
+  }
+  if (out.empty() && (events & core::kError) != 0) {
+    fail(fmt::format("{}: its event fd reports an error", line.name()));
+    return false;
+  }
+  return true;
+}
 
 void GpioLineHolder::start(SensorContext& context) {
   stop();

@@ -47,6 +47,12 @@ class GpioLineHolder {
     std::function<void()> on_released;
   };
 
+  /// The request and check of a binary input with edges on both sides (gpio_input,
+  /// gpio_button): requests `line` (referred to: it must outlive the holder) with `config`, and
+  /// reads the new line's value into `first_value` (referred to), failing when it cannot.
+  [[nodiscard]] static Hooks both_edges_input(const hw::GpioLineSpec& line,
+                                              hw::GpioInputConfig config, bool& first_value);
+
   /// `entities` (the sensor's, marked available or not) must outlive the holder.
   GpioLineHolder(std::shared_ptr<hw::GpioLines> lines, FaultTracker::Options faults,
                  const std::vector<EntityInfo>& entities, Hooks hooks);
@@ -61,6 +67,10 @@ class GpioLineHolder {
   void attempt();
   /// A fault (see above): releases the line and tries again after the back-off.
   void fail(std::string_view reason);
+  /// For on_events: reads the held line's pending edges into `out` (cleared first). A read that
+  /// fails, or an event fd that reports an error with no edge, is a fault (fail()); the edges
+  /// read before a failure are kept in `out`. Returns false on a fault.
+  bool read_events(std::uint32_t events, std::vector<hw::GpioEvent>& out);
   /// Cancels the retry, releases the line and forgets the context. Safe to call twice.
   void stop();
 

@@ -275,6 +275,76 @@ TEST(GpioOutputConfig, Momentary) {
 
 // ---- every GPIO type ---------------------------------------------------------------------------
 
+// ---- gpio_button -------------------------------------------------------------------------------
+
+TEST(GpioButtonConfig, Defaults) {
+  const SensorConfig sensor =
+      parse_sensor_entry(R"({"type": "gpio_button", "name": "Doorbell", "line": "GPIO23"})");
+  EXPECT_EQ(sensor.id, "doorbell");
+  EXPECT_FALSE(sensor.interval.has_value());
+  const auto* s = sensor.settings_as<GpioButtonSettings>();
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->options.debounce, 30ms);
+  EXPECT_EQ(s->options.presses.multi_press_gap, 300ms);
+  EXPECT_EQ(s->options.presses.long_press, 800ms);
+  EXPECT_EQ(sensor.entities, (std::vector<EntityConfig>{{"doorbell", "Doorbell"}}));
+  EXPECT_EQ(settings_json(sensor),
+            R"({"chip":null,"line":"GPIO23","active_low":false,"bias":null,"debounce":"30ms",)"
+            R"("multi_press_gap":"300ms","long_press":"800ms","events":["press","double_press",)"
+            R"("triple_press","long_press","release"],"device_class":"button",)"
+            R"("device_triggers":true,"held_sensor":false})");
+  const auto driver = make_sensor(sensor);
+  EXPECT_EQ(ha_problems(*driver), std::vector<std::string>{});
+  EXPECT_EQ(driver->entities().at(0).platform, Platform::event);
+}
+
+TEST(GpioButtonConfig, EveryKey) {
+  const SensorConfig sensor = parse_sensor_entry(R"({
+      "type": "gpio_button", "name": "Garage", "chip": 0, "line": 5, "active_low": true,
+      "bias": "pull_up", "debounce": 0, "multi_press_gap": "500ms", "long_press": "2s",
+      "events": ["long_press", "press"], "device_class": "doorbell", "device_triggers": false,
+      "held_sensor": true})");
+  const auto& o = sensor.settings_of<GpioButtonSettings>().options;
+  EXPECT_TRUE(o.active_low);
+  EXPECT_EQ(o.debounce, 0ms);
+  EXPECT_EQ(o.presses.multi_press_gap, 500ms);
+  EXPECT_EQ(o.presses.long_press, 2s);
+  EXPECT_EQ(event_types(o.presses.enabled), (std::vector<std::string>{"press", "long_press"}));
+  EXPECT_EQ(o.device_class, "doorbell");
+  EXPECT_FALSE(o.device_triggers);
+  EXPECT_EQ(sensor.entities, (std::vector<EntityConfig>{{"garage", "Garage"},
+                                                        {"garage_held", "Garage held"}}));
+  const auto driver = make_sensor(sensor);
+  EXPECT_EQ(ha_problems(*driver), std::vector<std::string>{});
+  EXPECT_EQ(driver->entities().size(), 2u);
+}
+
+TEST(GpioButtonConfig, Errors) {
+  const auto errors = [](const std::string& keys) {
+    return sensor_entry_errors(R"({"type": "gpio_button", "name": "Bell", "line": "GPIO23", )" +
+                               keys + "}");
+  };
+  EXPECT_EQ(errors(R"("events": [])"),
+            Errors{"sensors[0].events: expected a non-empty array of event types among "
+                   "\"press\", \"double_press\", \"triple_press\", \"long_press\", "
+                   "\"release\", found an empty array"});
+  EXPECT_EQ(errors(R"("events": ["press", "hold", "press"])"),
+            (Errors{"sensors[0].events[1]: expected one of \"press\", \"double_press\", "
+                    "\"triple_press\", \"long_press\", \"release\", found \"hold\"",
+                    "sensors[0].events[2]: listed twice: \"press\""}));
+  EXPECT_EQ(errors(R"("events": ["press", "release"])"),
+            Errors{"sensors[0].events: \"release\" ends a long press: it needs "
+                   "\"long_press\" too"});
+  EXPECT_EQ(errors(R"("device_class": "door")"),
+            Errors{"sensors[0].device_class: expected a Home Assistant event device class "
+                   "(\"button\", \"doorbell\" or \"motion\"), found \"door\""});
+  EXPECT_EQ(errors(R"("multi_press_gap": "10ms")"),
+            Errors{"sensors[0].multi_press_gap: expected a duration from 50ms to 5s, found "
+                   "\"10ms\""});
+  EXPECT_EQ(errors(R"("long_press": 0)"),
+            Errors{"sensors[0].long_press: expected a duration from 100ms to 1m, found 0"});
+}
+
 TEST(GpioConfig, PrintedConfigReadsBackTheSame) {
   const std::string sensors = R"(
       {"type": "gpio_input", "name": "Door", "line": "GPIO17", "device_class": "door"},
