@@ -169,6 +169,32 @@ TEST_F(AnnouncerTest, EntitiesNoLongerConfiguredAreRemovedFirstAndTheSetIsSaved)
   EXPECT_EQ(published().size(), 4u) << "nothing left to remove";
 }
 
+TEST_F(AnnouncerTest, DeviceTriggersAreAnnouncedKeptAndRemovedLikeEntities) {
+  sensors::EntityInfo bell = entity("bell", sensors::Platform::event);
+  bell.event_types = {"press", "long_press"};
+  bell.device_triggers = true;
+  entities_ = {bell};
+  StateStore(dir_.path())
+      .save_announced({{"bell", sensors::Platform::event},
+                       {"bell_press", sensors::Platform::device_trigger},
+                       {"bell_triple_press", sensors::Platform::device_trigger}});
+  Announcer& announcer = make_announcer();
+  net_.connect();
+  announcer.announce();
+  const std::vector<mqtt::Publish> out = published();
+  ASSERT_GE(out.size(), 2u);
+  const json removal = json::parse(out[0].payload);
+  EXPECT_EQ(removal["cmps"]["bell_triple_press"], (json{{"p", "device_automation"}}));
+  EXPECT_EQ(removal["cmps"]["bell_press"]["type"], "button_short_press");
+  EXPECT_EQ(json::parse(out[1].payload)["cmps"]["bell_long_press"]["type"], "button_long_press");
+  const AnnouncedSet now{{"bell", sensors::Platform::event},
+                         {"bell_press", sensors::Platform::device_trigger},
+                         {"bell_long_press", sensors::Platform::device_trigger}};
+  EXPECT_EQ(announcer.announced(), now);
+  EXPECT_TRUE(test::run_until(net_.loop,
+                              [&] { return StateStore(dir_.path()).load_announced() == now; }));
+}
+
 TEST_F(AnnouncerTest, HomeAssistantsBirthAnnouncesAgainOnce) {
   test::LogCapture log;
   Announcer& announcer = make_announcer(0ms);
