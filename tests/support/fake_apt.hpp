@@ -1,7 +1,8 @@
 #pragma once
 // FakeApt: the files dpkg and apt leave on a machine, under a temporary root, for the
 // apt_updates sensor type: var/lib/dpkg/status and var/lib/apt/lists/ with Release and Packages
-// files. Stanza helpers write the deb822 text those files hold.
+// files. Stanza helpers write the deb822 text those files hold; a package's status and Packages
+// stanzas have the same dependencies, so that apt itself takes the same version in both for one.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -23,7 +24,7 @@ inline std::string status_stanza(const std::string& package, const std::string& 
   return "Package: " + package + "\nStatus: " + status +
          "\nPriority: optional\nSection: misc\nInstalled-Size: 100\nMaintainer: Someone "
          "<someone@example.org>\nArchitecture: " +
-         architecture + "\nMulti-Arch: same\nVersion: " + version +
+         architecture + "\nVersion: " + version + "\nDepends: libc6 (>= 2.34)" +
          "\nDescription: a package\n more about it\n .\n and more\n\n";
 }
 
