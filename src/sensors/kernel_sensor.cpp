@@ -77,8 +77,7 @@ KernelSensor::KernelSensor(KernelSensorOptions options, const SysfsClass& sysfs_
                            ReadAttribute read)
     : options_(std::move(options)),
       device_faults_(fault_options(options_, options_.id, 1)),
-      token_(std::make_shared<Token>()) {
-  token_->sensor = this;
+      jobs_([this](Attempt attempt) { completed(std::move(attempt)); }) {
   for (const KernelChannel& channel : channels) {
     infos_.push_back(channel.info);
     channel_faults_.emplace_back(
@@ -96,7 +95,7 @@ KernelSensor::KernelSensor(KernelSensorOptions options, const SysfsClass& sysfs_
 
 KernelSensor::~KernelSensor() { stop(); }
 
-bool KernelSensor::reading() const noexcept { return token_->in_flight; }
+bool KernelSensor::reading() const noexcept { return jobs_.busy(); }
 
 std::vector<SensorListing> KernelSensor::listings() const {
   return {SensorListing{options_.id + "_channels", offered_}};
@@ -113,9 +112,8 @@ void KernelSensor::start(SensorContext& context) {
 void KernelSensor::stop() {
   if (context_ == nullptr) return;
   timer_.reset();
-  ++token_->generation;  // a job still on the worker is stale from now on
+  jobs_.stop();  // a job still on the worker is stale from now on
   context_ = nullptr;
-  waiting_ = false;
 }
 
 void KernelSensor::schedule(Clock::time_point at, bool retry) {
@@ -129,23 +127,18 @@ void KernelSensor::schedule(Clock::time_point at, bool retry) {
 }
 
 void KernelSensor::begin_cycle() {
-  if (token_->in_flight) {
-    waiting_ = true;
-    return;
-  }
-  cycle_start_ = Clock::now();
-  attempt_ = 0;
-  std::vector<std::size_t> all(plan_->channels.size());
-  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  submit(std::move(all));
+  jobs_.when_idle([this] {
+    cycle_start_ = Clock::now();
+    attempt_ = 0;
+    std::vector<std::size_t> all(plan_->channels.size());
+    for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+    submit(std::move(all));
+  });
 }
 
 void KernelSensor::submit(std::vector<std::size_t> channels) {
-  token_->in_flight = true;
-  const std::uint64_t generation = token_->generation;
-  std::weak_ptr<Token> weak = token_;
-  context_->worker().submit([plan = plan_, known = device_, channels = std::move(channels), weak,
-                             generation]() -> core::Worker::Completion {
+  jobs_.submit(context_->worker(), [plan = plan_, known = device_,
+                                    channels = std::move(channels)] {
     const Clock::time_point began = Clock::now();
     Attempt attempt;
     // Looked up anew every attempt (a listing and a few `name` files, no conversion): the
@@ -163,24 +156,12 @@ void KernelSensor::submit(std::vector<std::size_t> channels) {
       }
     }
     attempt.took = Clock::now() - began;
-    return [weak, generation, attempt = std::move(attempt)]() mutable {
-      const std::shared_ptr<Token> token = weak.lock();
-      if (!token) return;  // the sensor is gone
-      token->in_flight = false;
-      token->sensor->completed(generation, std::move(attempt));
-    };
+    return attempt;
   });
 }
 
-void KernelSensor::completed(std::uint64_t generation, Attempt attempt) {
-  if (generation != token_->generation) {
-    // Stale (stopped since): dropped. A cycle that fell due meanwhile starts now.
-    if (waiting_ && context_ != nullptr) {
-      waiting_ = false;
-      begin_cycle();
-    }
-    return;
-  }
+void KernelSensor::completed(Attempt attempt) {
+  const std::uint64_t run = jobs_.run();
   max_read_ = std::max(max_read_, attempt.took);
   spdlog::debug("{}: read attempt {} of the cycle took {} µs", options_.id, attempt_ + 1,
                 std::chrono::duration_cast<std::chrono::microseconds>(attempt.took).count());
@@ -188,7 +169,7 @@ void KernelSensor::completed(std::uint64_t generation, Attempt attempt) {
     device_.reset();
     const std::chrono::milliseconds retry =
         device_faults_.failed(*context_, infos_, attempt.device_error);
-    if (generation != token_->generation) return;
+    if (jobs_.run() != run) return;
     // Each channel starts afresh once the device is back.
     for (FaultTracker& faults : channel_faults_) faults.reset();
     schedule(Clock::now() + retry, false);
@@ -204,7 +185,7 @@ void KernelSensor::completed(std::uint64_t generation, Attempt attempt) {
     const int error = reading.error_number;
     if (reading.value) {
       channel_faults_[index].succeeded(*context_, entity);
-      if (generation != token_->generation) return;
+      if (jobs_.run() != run) return;
       context_->publish(infos_[index].id, std::move(*reading.value));
     } else if (is_transient_read_error(error) && attempt_ < options_.retries) {
       retry.push_back(index);
@@ -213,7 +194,7 @@ void KernelSensor::completed(std::uint64_t generation, Attempt attempt) {
     } else {
       (void)channel_faults_[index].failed(*context_, entity, reading.error);
     }
-    if (generation != token_->generation) return;
+    if (jobs_.run() != run) return;
   }
   if (!retry.empty()) {
     ++attempt_;

@@ -5,6 +5,7 @@
 
 #define PIMQTTD_SENSOR_TYPES(X) \
   X(system)                     \
+  X(apt_updates)                \
   X(gpio_input)                 \
   X(gpio_button)                \
   X(gpio_counter)               \

@@ -4,10 +4,10 @@
 // channels it offers and how a channel's value is read from its attributes).
 //
 // Every `interval` a cycle starts. Each attempt of a cycle is one job on the context's Worker
-// (a sysfs read makes the driver talk to the chip: a DHT11 read takes some 20 ms, an I2C chip's
-// conversion may take longer), and the job uses only what it captured by value: the immutable
-// plan (root, device selector, channels and their read functions) and the attempt's own
-// arguments. The job:
+// (a SerialJob: a sysfs read makes the driver talk to the chip, a DHT11 read takes some 20 ms,
+// an I2C chip's conversion may take longer), and the job uses only what it captured by value:
+// the immutable plan (root, device selector, channels and their read functions) and the
+// attempt's own arguments. The job:
 // - finds the device by name, compatible or path, anew on every attempt (a listing of the class
 //   directory and a few `name` files, which start no conversion): never by the number it had,
 //   which another device may have taken since (a device unbound, another bound in its place),
@@ -43,6 +43,7 @@
 #include "pimqttd/core/event_loop.hpp"
 #include "pimqttd/sensors/polled.hpp"
 #include "pimqttd/sensors/sensor.hpp"
+#include "pimqttd/sensors/serial_job.hpp"
 #include "pimqttd/sensors/sysfs_device.hpp"
 
 namespace pimqttd::sensors {
@@ -144,15 +145,10 @@ class KernelSensor final : public Sensor {
  private:
   struct Plan;
   struct Attempt;
-  struct Token {
-    KernelSensor* sensor = nullptr;
-    std::uint64_t generation = 0;
-    bool in_flight = false;
-  };
 
   void begin_cycle();
   void submit(std::vector<std::size_t> channels);
-  void completed(std::uint64_t generation, Attempt attempt);
+  void completed(Attempt attempt);
   void schedule(std::chrono::steady_clock::time_point at, bool retry);
 
   KernelSensorOptions options_;
@@ -160,10 +156,10 @@ class KernelSensor final : public Sensor {
   std::vector<EntityInfo> infos_;
   FaultTracker device_faults_;
   std::vector<FaultTracker> channel_faults_;
-  std::shared_ptr<Token> token_;
+  // Attempt is defined in the .cpp: the job's result type is complete wherever it is used.
+  SerialJob<Attempt> jobs_;
   SensorContext* context_ = nullptr;
   core::TimerHandle timer_;
-  bool waiting_ = false;  // a cycle fell due while a stale job was in flight
   std::chrono::steady_clock::time_point cycle_start_{};
   int attempt_ = 0;  // of the current cycle, 0 for the first
   std::vector<std::size_t> retry_;

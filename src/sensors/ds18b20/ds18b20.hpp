@@ -6,8 +6,8 @@
 // temperature, state class measurement, display precision 1), from the driver's "t=" value.
 //
 // Reading: a read of w1_slave blocks while the chip converts (about 750 ms), so it never runs on
-// the loop: every `interval` the sensor submits one read to the context's Worker, and its
-// completion (on the loop) publishes the value or records the failure. Never two reads at once:
+// the loop: every `interval` the sensor submits one read to the context's Worker (SerialJob),
+// and its result (on the loop) is published or recorded as a failure. Never two reads at once:
 // the next read is scheduled only when one completes (one interval after the previous read
 // started, or at once if that has passed); a read that falls due while an earlier one is still
 // on the worker (one from before a stop() and start()) waits for it.
@@ -33,6 +33,7 @@
 #include "pimqttd/hw/w1.hpp"
 #include "pimqttd/sensors/polled.hpp"
 #include "pimqttd/sensors/sensor.hpp"
+#include "pimqttd/sensors/serial_job.hpp"
 
 namespace pimqttd::sensors {
 
@@ -72,26 +73,17 @@ class Ds18b20Sensor final : public Sensor {
   [[nodiscard]] bool reading() const noexcept;
 
  private:
-  // What a read's completion finds when it comes back to the loop: whether the sensor still
-  // exists (a weak pointer to this), which run of it submitted the read, whether one is out.
-  struct Token {
-    Ds18b20Sensor* sensor = nullptr;
-    std::uint64_t generation = 0;
-    bool in_flight = false;
-  };
-
   void attempt();
-  void completed(std::uint64_t generation, hw::W1Result result);
+  void completed(hw::W1Result result);
   void schedule(std::chrono::steady_clock::time_point at);
 
   Ds18b20Options options_;
   Read read_;
   std::vector<EntityInfo> entities_;
   FaultTracker faults_;
-  std::shared_ptr<Token> token_;
+  SerialJob<hw::W1Result> reads_;
   SensorContext* context_ = nullptr;
   core::TimerHandle timer_;
-  bool waiting_ = false;  // a read fell due while a stale one was in flight
   std::chrono::steady_clock::time_point cycle_start_{};
 };
 

@@ -43,8 +43,8 @@ TEST(SensorTypeRegistry, FindsByNameInRegistrationOrder) {
 
 TEST(SensorTypeRegistry, BuiltinTypes) {
   EXPECT_EQ(builtin_sensor_types().names(),
-            (std::vector<std::string>{"system", "gpio_input", "gpio_button", "gpio_counter",
-                                      "gpio_output", "pwm_output",
+            (std::vector<std::string>{"system", "apt_updates", "gpio_input", "gpio_button",
+                                      "gpio_counter", "gpio_output", "pwm_output",
                                       "bme280", "bmp280", "mcp9808", "lm75", "bh1750",
                                       "ds18b20", "sht3x", "sht4x", "htu21d", "si7021", "aht20",
                                       "ads1115", "ina219", "iio", "hwmon"}));

@@ -2,14 +2,12 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <condition_variable>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "support/gate.hpp"
 #include "support/log_capture.hpp"
 #include "support/recording_context.hpp"
 #include "support/temp_dir.hpp"
@@ -62,57 +60,15 @@ class FakeW1 {
   test::TempDir dir_{"pimqttd-ds18b20"};
 };
 
-// A read that blocks on the worker until the test opens the gate; counts reads and how many ran
-// at once.
-class Gate {
- public:
-  Ds18b20Sensor::Read read() {
-    return [this] {
-      const int running = ++running_;
-      int seen = max_running_.load();
-      while (running > seen && !max_running_.compare_exchange_weak(seen, running)) {
-      }
-      {
-        std::unique_lock lock(mutex_);
-        ++entered_;
-        changed_.notify_all();
-        changed_.wait_for(lock, 10s, [this] { return open_; });
-      }
-      --running_;
-      ++reads_;
-      hw::W1Reading reading;
-      reading.millidegrees = 21500;
-      return hw::W1Result(reading);
-    };
-  }
-  void open() {
-    const std::lock_guard lock(mutex_);
-    open_ = true;
-    changed_.notify_all();
-  }
-  /// Waits (bounded) until `count` reads have started.
-  bool wait_entered(int count) {
-    std::unique_lock lock(mutex_);
-    return changed_.wait_for(lock, 10s, [&] { return entered_ >= count; });
-  }
-  [[nodiscard]] int reads() const { return reads_; }
-  [[nodiscard]] int max_running() const { return max_running_; }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool open_ = false;
-  int entered_ = 0;
-  std::atomic<int> running_{0};
-  std::atomic<int> max_running_{0};
-  std::atomic<int> reads_{0};
-};
-
-// Opens the gate when it goes out of scope, before the context's worker is joined.
-struct OpenOnExit {
-  Gate& gate;
-  ~OpenOnExit() { gate.open(); }
-};
+// A read held by the gate, then 21.5 °C.
+Ds18b20Sensor::Read gated_read(test::Gate& gate) {
+  return [&gate] {
+    gate.pass();
+    hw::W1Reading reading;
+    reading.millidegrees = 21500;
+    return hw::W1Result(reading);
+  };
+}
 
 // ---- entity -------------------------------------------------------------------------------------
 
@@ -239,10 +195,10 @@ TEST(Ds18b20, PowerOnValueAndBadCrcAreNotPublished) {
 
 TEST(Ds18b20, StopWithAReadInFlightDropsItsResult) {
   const FakeW1 w1;
-  Gate gate;
+  test::Gate gate;
   test::RecordingContext context;
-  const OpenOnExit opener{gate};
-  Ds18b20Sensor sensor(options(w1.root(), 20ms), gate.read());
+  const test::OpenOnExit opener{gate};
+  Ds18b20Sensor sensor(options(w1.root(), 20ms), gated_read(gate));
   sensor.start(context);
   ASSERT_TRUE(gate.wait_entered(1));
   sensor.stop();
@@ -250,44 +206,44 @@ TEST(Ds18b20, StopWithAReadInFlightDropsItsResult) {
   ASSERT_TRUE(context.run_until([&] { return context.worker().pending() == 0; }));
   context.run_for(50ms);
   EXPECT_TRUE(context.events.empty());
-  EXPECT_EQ(gate.reads(), 1);
+  EXPECT_EQ(gate.passed(), 1);
   EXPECT_FALSE(sensor.reading());
 }
 
 TEST(Ds18b20, ARestartWaitsForTheReadStillInFlight) {
   const FakeW1 w1;
-  Gate gate;
+  test::Gate gate;
   test::RecordingContext context;
-  const OpenOnExit opener{gate};
-  Ds18b20Sensor sensor(options(w1.root(), 60s), gate.read());
+  const test::OpenOnExit opener{gate};
+  Ds18b20Sensor sensor(options(w1.root(), 60s), gated_read(gate));
   sensor.start(context);
   ASSERT_TRUE(gate.wait_entered(1));
   sensor.stop();
   sensor.start(context);  // the first read is still blocked on the worker
   EXPECT_TRUE(sensor.reading());
   context.run_for(30ms);
-  EXPECT_EQ(gate.reads(), 0);
+  EXPECT_EQ(gate.passed(), 0);
   gate.open();
   // The stale read's result is dropped; the read the restart asked for follows it.
   ASSERT_TRUE(context.run_publishes("outdoor", 1));
   EXPECT_EQ(context.events, (std::vector<Event>{availability("outdoor", true), published("outdoor", 21.5)}));
-  EXPECT_EQ(gate.reads(), 2);
-  EXPECT_EQ(gate.max_running(), 1);
+  EXPECT_EQ(gate.passed(), 2);
+  EXPECT_EQ(gate.max_inside(), 1);
 }
 
 TEST(Ds18b20, DestroyedWithAReadInFlight) {
   const FakeW1 w1;
-  Gate gate;
+  test::Gate gate;
   test::RecordingContext context;
-  const OpenOnExit opener{gate};
-  auto sensor = std::make_unique<Ds18b20Sensor>(options(w1.root(), 20ms), gate.read());
+  const test::OpenOnExit opener{gate};
+  auto sensor = std::make_unique<Ds18b20Sensor>(options(w1.root(), 20ms), gated_read(gate));
   sensor->start(context);
   ASSERT_TRUE(gate.wait_entered(1));
   sensor.reset();
   gate.open();
   ASSERT_TRUE(context.run_until([&] { return context.worker().pending() == 0; }));
   EXPECT_TRUE(context.events.empty());
-  EXPECT_EQ(gate.reads(), 1);
+  EXPECT_EQ(gate.passed(), 1);
 }
 
 }  // namespace
