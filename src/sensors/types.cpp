@@ -25,7 +25,8 @@
   X(ads1115)                    \
   X(ina219)                     \
   X(iio)                        \
-  X(hwmon)
+  X(hwmon)                      \
+  X(command)
 
 namespace pimqttd::sensors {
 

@@ -1,12 +1,10 @@
 #include "support/process.hpp"
 
-#include "support/wait.hpp"
+#include "pimqttd/core/subprocess.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,8 +15,6 @@
 #include <stdexcept>
 #include <system_error>
 #include <utility>
-
-extern char** environ;
 
 namespace pimqttd::test {
 namespace {
@@ -33,77 +29,6 @@ bool is_executable(const std::filesystem::path& path) {
   std::error_code ec;
   return std::filesystem::is_regular_file(path, ec) && ::access(path.c_str(), X_OK) == 0;
 }
-
-class SpawnFileActions {
- public:
-  SpawnFileActions() {
-    if (const int rc = ::posix_spawn_file_actions_init(&actions_); rc != 0) {
-      throw_errno(rc, "posix_spawn_file_actions_init");
-    }
-  }
-  ~SpawnFileActions() { ::posix_spawn_file_actions_destroy(&actions_); }
-  SpawnFileActions(const SpawnFileActions&) = delete;
-  SpawnFileActions& operator=(const SpawnFileActions&) = delete;
-
-  void open(int fd, const std::string& path, int flags) {
-    if (const int rc = ::posix_spawn_file_actions_addopen(&actions_, fd, path.c_str(), flags, 0644);
-        rc != 0) {
-      throw_errno(rc, "posix_spawn_file_actions_addopen " + path);
-    }
-  }
-  void dup2(int from, int to) {
-    if (const int rc = ::posix_spawn_file_actions_adddup2(&actions_, from, to); rc != 0) {
-      throw_errno(rc, "posix_spawn_file_actions_adddup2");
-    }
-  }
-  void close_from(int fd) {
-    if (const int rc = ::posix_spawn_file_actions_addclosefrom_np(&actions_, fd); rc != 0) {
-      throw_errno(rc, "posix_spawn_file_actions_addclosefrom_np");
-    }
-  }
-  [[nodiscard]] const posix_spawn_file_actions_t* get() const noexcept { return &actions_; }
-
- private:
-  posix_spawn_file_actions_t actions_{};
-};
-
-class SpawnAttributes {
- public:
-  SpawnAttributes() {
-    if (const int rc = ::posix_spawnattr_init(&attributes_); rc != 0) {
-      throw_errno(rc, "posix_spawnattr_init");
-    }
-  }
-  ~SpawnAttributes() { ::posix_spawnattr_destroy(&attributes_); }
-  SpawnAttributes(const SpawnAttributes&) = delete;
-  SpawnAttributes& operator=(const SpawnAttributes&) = delete;
-
-  void own_group_default_signals() {
-    sigset_t none;
-    sigemptyset(&none);
-    sigset_t all;
-    sigfillset(&all);
-    int rc = ::posix_spawnattr_setsigmask(&attributes_, &none);
-    if (rc == 0) {
-      rc = ::posix_spawnattr_setsigdefault(&attributes_, &all);
-    }
-    if (rc == 0) {
-      rc = ::posix_spawnattr_setpgroup(&attributes_, 0);
-    }
-    if (rc == 0) {
-      rc = ::posix_spawnattr_setflags(
-          &attributes_,
-          static_cast<short>(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP));
-    }
-    if (rc != 0) {
-      throw_errno(rc, "posix_spawnattr");
-    }
-  }
-  [[nodiscard]] const posix_spawnattr_t* get() const noexcept { return &attributes_; }
-
- private:
-  posix_spawnattr_t attributes_{};
-};
 
 std::string join(const std::vector<std::string>& argv) {
   std::string out;
@@ -173,44 +98,41 @@ Process::Process(std::vector<std::string> argv, ProcessOptions options) : argv_(
     throw_errno(ENOENT, "Process: cannot find program " + argv_.front());
   }
 
-  SpawnFileActions actions;
-  actions.open(STDIN_FILENO, "/dev/null", O_RDONLY);
-  const int write_flags = O_WRONLY | O_CREAT | (options.append ? O_APPEND : O_TRUNC);
+  // Redirection files are opened here, close-on-exec; the child gets them as stdout/stderr.
+  const int write_flags =
+      O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | (options.append ? O_APPEND : O_TRUNC);
+  const auto open_output = [&](const std::filesystem::path& path) {
+    core::UniqueFd fd(::open(path.c_str(), write_flags, 0644));
+    if (!fd) {
+      throw_errno(errno, "Process: cannot open " + path.string());
+    }
+    return fd;
+  };
+  core::UniqueFd out;
+  core::UniqueFd err;
+  core::ChildSetup setup;
   if (options.stdout_path) {
-    actions.open(STDOUT_FILENO, options.stdout_path->string(), write_flags);
+    out = open_output(*options.stdout_path);
+    setup.stdout_fd = out.get();
   }
   if (options.stderr_path) {
     if (options.stdout_path && *options.stderr_path == *options.stdout_path) {
-      actions.dup2(STDOUT_FILENO, STDERR_FILENO);
+      setup.stderr_fd = out.get();
     } else {
-      actions.open(STDERR_FILENO, options.stderr_path->string(), write_flags);
+      err = open_output(*options.stderr_path);
+      setup.stderr_fd = err.get();
     }
   }
-  actions.close_from(STDERR_FILENO + 1);
-
-  SpawnAttributes attributes;
-  attributes.own_group_default_signals();
-
-  std::vector<char*> c_argv;
-  c_argv.reserve(argv_.size() + 1);
-  for (auto& arg : argv_) {
-    c_argv.push_back(arg.data());
+  std::vector<std::string> spawn_argv = argv_;
+  spawn_argv.front() = program->string();
+  core::Child child;
+  try {
+    child = core::spawn_child(spawn_argv, setup);
+  } catch (const std::system_error& error) {
+    throw_errno(error.code().value(), "Process: cannot start " + join(argv_));
   }
-  c_argv.push_back(nullptr);
-
-  pid_t pid = -1;
-  if (const int rc = ::posix_spawn(&pid, program->c_str(), actions.get(), attributes.get(),
-                                   c_argv.data(), environ);
-      rc != 0) {
-    throw_errno(rc, "Process: cannot start " + join(argv_));
-  }
-  pid_ = pid;
-
-  // Without a pidfd (kernels before 5.3), wait_exit() falls back to polling waitid().
-  const long pidfd = ::syscall(SYS_pidfd_open, pid_, 0);
-  if (pidfd >= 0) {
-    pidfd_.reset(static_cast<int>(pidfd));
-  }
+  pid_ = child.pid;
+  pidfd_ = std::move(child.pidfd);
 }
 
 Process::~Process() { release_child(); }
@@ -299,12 +221,6 @@ std::optional<ExitStatus> Process::wait_exit(std::chrono::milliseconds deadline)
   }
   if (pid_ <= 0) {
     throw std::logic_error("Process::wait_exit: no process");
-  }
-  if (!pidfd_) {
-    if (wait_until([this] { return !running(); }, deadline, std::chrono::milliseconds(2))) {
-      return status_;
-    }
-    return std::nullopt;
   }
   const auto end = Clock::now() + deadline;
   while (true) {

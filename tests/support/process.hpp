@@ -2,10 +2,11 @@
 // Process: a child process that tests start (mosquitto, mosquitto_sub, mosquitto_pub, the daemon)
 // and that is always gone when its owner is: no zombies, no orphans.
 //
-// The child runs in a process group of its own (its pid is the group id), with stdin from
-// /dev/null, no file descriptor of the test but 0, 1 and 2, every signal unblocked and at its
-// default disposition (a test that blocks SIGTERM for a signalfd does not pass that on), and
-// stdout/stderr either inherited or redirected to files. Signals go to the whole group, so a child
+// The child is started by core::spawn_child, as the daemon starts the programs it runs: in a
+// session and process group of its own (its pid is the group id), with stdin from /dev/null, no
+// file descriptor of the test but 0, 1 and 2, every signal unblocked and at its default
+// disposition (a test that blocks SIGTERM for a signalfd does not pass that on); stdout/stderr
+// are either inherited or redirected to files. Signals go to the whole group, so a child
 // that forks (a shell, /usr/bin/time) takes its own children along. When the child has exited, any
 // process still left in its group is killed before the child is reaped. Children are reaped by
 // pid, so nothing else in the test process may reap with waitpid(-1) or ignore SIGCHLD.
