@@ -171,7 +171,7 @@ TEST_F(KernelDevicesTest, AnnouncesEveryEntityWithItsPlatformUnitAndClass) {
                                            {"device_class", "temperature"},
                                            {"state_class", "measurement"},
                                            {"unit_of_measurement", "°C"},
-                                           {"suggested_display_precision", 1},
+                                           {"suggested_display_precision", 2},
                                            {"expire_after", 3},
                                            {"qos", 1}}))
       << cmps.at("weather_temp").dump(2);
