@@ -1,15 +1,16 @@
 #pragma once
 // What the daemon publishes for a driver's readings: each number rounded to its entity's display
-// precision (sensors::round_to_decimals; no filters), then written by sensors::format_value. Driver tests compare these texts, so that a precision that keeps a
+// precision by the app's one rule (app::rounded; no filters), then written by
+// sensors::format_value. Driver tests compare these texts, so that a precision that keeps a
 // digit too many, or drops one the sensor resolves, shows as a failure. For tests that link the
 // app library (the sensor types' own folders do).
 
 #include <optional>
 #include <span>
 #include <string>
-#include <variant>
 #include <vector>
 
+#include "pimqttd/app/entity_filters.hpp"
 #include "pimqttd/sensors/polled.hpp"
 #include "pimqttd/sensors/sensor.hpp"
 
@@ -17,9 +18,7 @@ namespace pimqttd::test {
 
 /// The payload of `value` for an entity of display precision `precision`.
 inline std::string payload(const sensors::Value& value, std::optional<int> precision) {
-  const double* number = std::get_if<double>(&value);
-  if (number == nullptr || !precision) return sensors::format_value(value);
-  return sensors::format_value(sensors::round_to_decimals(*number, *precision));
+  return sensors::format_value(app::rounded(value, precision));
 }
 
 /// The payload of `value` for `entity`.
