@@ -187,17 +187,19 @@ std::vector<sensors::Sensor*> Daemon::rebuild_sensors() {
 }
 
 void Daemon::index_sensors() {
-  filters_ = EntityFilters(config_.sensors);
   std::vector<sensors::Sensor*> all;
   for (const auto& sensor : sensors_) all.push_back(sensor.get());
   all.push_back(&diagnostics_);
   router_.index(all);
   events_.clear();
+  std::vector<sensors::EntityInfo> entities;
   for (const sensors::Sensor* sensor : all) {
     for (const sensors::EntityInfo& entity : sensor->entities()) {
       if (entity.platform == sensors::Platform::event) events_.insert(entity.id);
+      entities.push_back(entity);
     }
   }
+  filters_ = EntityFilters(config_.sensors, entities);
   state_cache_.forget_unless([this](std::string_view id) { return router_.contains(id); });
 }
 

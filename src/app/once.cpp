@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "pimqttd/app/daemon.hpp"
+#include "pimqttd/app/entity_filters.hpp"
 
 namespace pimqttd::app {
 namespace {
@@ -74,7 +75,8 @@ OnceResult read_once(std::vector<std::unique_ptr<sensors::Sensor>> sensors, core
         ++result.missing;
         continue;
       }
-      std::visit([&](const auto& v) { result.readings[entity.id] = v; }, found->second);
+      std::visit([&](const auto& v) { result.readings[entity.id] = v; },
+                 rounded(found->second, entity.display_precision));
       if (!entity.unit.empty()) result.readings[entity.id + "_unit"] = entity.unit;
     }
     for (const auto& listing : sensor->listings()) result.readings[listing.key] = listing.items;

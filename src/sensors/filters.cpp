@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "pimqttd/sensors/sensor.hpp"
+
 namespace pimqttd::sensors {
 namespace {
 
@@ -35,20 +37,17 @@ class MultiplyFilter final : public Filter {
 
 class RoundFilter final : public Filter {
  public:
-  explicit RoundFilter(std::size_t decimals)
-      : scale_(std::pow(10.0, static_cast<double>(decimals))) {}
-  std::optional<double> apply(double value, FilterTime /*now*/) override { return rounded(value); }
-  double convert_suppressed(double value) const override { return rounded(value); }
+  explicit RoundFilter(std::size_t decimals) : decimals_(static_cast<int>(decimals)) {}
+  std::optional<double> apply(double value, FilterTime /*now*/) override {
+    return round_to_decimals(value, decimals_);
+  }
+  double convert_suppressed(double value) const override {
+    return round_to_decimals(value, decimals_);
+  }
   void reset() override {}
 
  private:
-  // From 2^52 on every double is an integer: nothing to round, and the product could overflow.
-  [[nodiscard]] double rounded(double value) const {
-    constexpr double kIntegral = 4503599627370496.0;  // 2^52
-    if (!(std::abs(value) * scale_ < kIntegral)) return value;
-    return std::round(value * scale_) / scale_;
-  }
-  double scale_;
+  int decimals_;
 };
 
 // The last `window` values, oldest first.
@@ -258,6 +257,21 @@ milliseconds longest_silence(std::span<const FilterSpec> specs, milliseconds int
     }
   }
   return gap.value_or(milliseconds{0});
+}
+
+std::optional<int> published_decimals(std::span<const FilterSpec> specs,
+                                      std::optional<int> display_precision) {
+  std::optional<int> decimals = display_precision;
+  for (const FilterSpec& spec : specs) {
+    if (spec.kind == FilterKind::round) {
+      decimals = static_cast<int>(spec.count);
+    } else if (spec.kind == FilterKind::multiply && decimals && spec.number != 0 &&
+               std::isfinite(spec.number)) {
+      const double order = std::ceil(-std::log10(std::abs(spec.number)) - 1e-9);
+      decimals = std::clamp(*decimals + static_cast<int>(order), 0, 15);
+    }
+  }
+  return decimals;
 }
 
 }  // namespace pimqttd::sensors

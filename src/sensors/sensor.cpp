@@ -1,5 +1,6 @@
 #include "pimqttd/sensors/sensor.hpp"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -60,6 +61,20 @@ std::string format_value(const Value& value) {
         }
       },
       value);
+}
+
+double round_to_decimals(double value, int decimals) noexcept {
+  const double scale = std::pow(10.0, std::clamp(decimals, 0, 15));
+  constexpr double kIntegral = 4503599627370496.0;  // 2^52: from there on, every double is whole
+  if (!(std::abs(value) * scale < kIntegral)) return value;
+  const double rounded = std::round(value * scale) / scale;
+  return rounded == 0 ? 0.0 : rounded;
+}
+
+int decimals_for_step(double step) noexcept {
+  if (!(step > 0) || !std::isfinite(step)) return 0;
+  // The slack: 0.001 as a double is a little above or below 10^-3, and its log10 likewise.
+  return std::clamp(static_cast<int>(std::ceil(-std::log10(step) - 1e-9)), 0, 15);
 }
 
 std::string iso8601_utc(std::int64_t unix_seconds) {

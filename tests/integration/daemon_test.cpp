@@ -73,7 +73,7 @@ const std::map<std::string, std::string>& throttled_states() {
 /// directory has no exact value), with its expected state; cpu_usage only after kStat2.
 std::map<std::string, std::string> expected_states(const std::string& id) {
   std::map<std::string, std::string> states = {
-      {id + "_cpu_temperature", "48.312"}, {id + "_cpu_usage", "40"},  {id + "_load_1m", "0.52"},
+      {id + "_cpu_temperature", "48.3"}, {id + "_cpu_usage", "40"},  {id + "_load_1m", "0.52"},
       {id + "_load_5m", "0.58"},           {id + "_load_15m", "0.59"}, {id + "_memory_used", "75"},
       {id + "_swap_used", "25"},           {id + "_uptime", kBootTime}};
   for (const auto& [flag, state] : throttled_states()) states[id + "_" + flag] = state;
@@ -240,7 +240,7 @@ TEST_F(DaemonTest, PublishesStatesWithTheFakeTreesValues) {
   write_text(root() / "proc/loadavg", "1.25 0.5 0.125 3/99 19400\n");
   ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_1m"), "1.25")) << logs();
   ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_5m"), "0.5")) << logs();
-  ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_15m"), "0.125")) << logs();
+  ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_15m"), "0.13")) << logs();
 
   // A file that stops parsing makes its entities unavailable, and available again when it parses.
   write_text(root() / "proc/loadavg", "garbage\n");
@@ -266,13 +266,16 @@ TEST_F(DaemonTest, FiltersShapeThePublishedStates) {
   EXPECT_EQ(cmps.at("system_load_1m").at("expire_after"), 3);
   EXPECT_FALSE(cmps.at("system_load_5m").contains("expire_after")) << cmps.dump(2);
   EXPECT_EQ(cmps.at("system_load_15m").at("expire_after"), 3);
+  // The round filter's decimals are announced: Home Assistant shows what is sent.
+  EXPECT_EQ(cmps.at("system_load_1m").at("suggested_display_precision"), 1);
+  EXPECT_EQ(cmps.at("system_load_15m").at("suggested_display_precision"), 2);
 
   ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_15m"), "0.59")) << logs();
   EXPECT_EQ(payloads(*all, state_topic("system_load_1m"))[0], "0.5");  // 0.52, rounded
   EXPECT_EQ(payloads(*all, state_topic("system_load_5m"))[0], "0.58");
 
   write_text(root() / "proc/loadavg", "0.66 0.9 0.125 3/99 19400\n");
-  ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_15m"), "0.125")) << logs();
+  ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_15m"), "0.13")) << logs();
   ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_1m"), "0.7")) << logs();
   // 0.9 is less than 1 from 0.58: held back (the readings of one poll arrive in order, so the
   // 0.9 read with 0.125 has been dealt with) ...
@@ -282,6 +285,71 @@ TEST_F(DaemonTest, FiltersShapeThePublishedStates) {
   // ... until it has changed by 1.
   write_text(root() / "proc/loadavg", "0.66 1.58 0.125 3/99 19400\n");
   ASSERT_TRUE(wait_for_payload(*all, state_topic("system_load_5m"), "1.58")) << logs();
+  ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
+}
+
+/// The decimals a number payload carries ("48.3": 1, "75": 0); nullopt when it is no number.
+std::optional<std::size_t> decimals_of(const std::string& payload) {
+  static const std::regex number(R"(-?\d+(\.(\d+))?)");
+  std::smatch match;
+  if (!std::regex_match(payload, match, number)) return std::nullopt;
+  return match[2].length();
+}
+
+TEST_F(DaemonTest, StatesCarryAtMostTheirAnnouncedDecimals) {
+  // Values with more decimals than their entities show: 30.123 % memory, 1.3 % swap, loads
+  // with three decimals, the real disk under the fake root, and rates over the real clock.
+  write_text(root() / "proc/meminfo",
+             "MemTotal: 3919284 kB\nMemAvailable: 2738671 kB\nSwapTotal: 102396 kB\n"
+             "SwapFree: 101069 kB\n");
+  write_text(root() / "proc/loadavg", "0.525 1.257 0.125 2/98 19362\n");
+  const auto net_dev = [](std::uint64_t rx, std::uint64_t tx) {
+    return "Inter-|   Receive |  Transmit\n face |bytes packets errs drop fifo frame compressed "
+           "multicast|bytes packets errs drop fifo colls carrier compressed\n  eth0: " +
+           std::to_string(rx) + " 1 0 0 0 0 0 0 " + std::to_string(tx) + " 1 0 0 0 0 0 0\n";
+  };
+  write_text(root() / "proc/net/dev", net_dev(1000000, 500000));
+  write_config(config(broker_.port(),
+                      Json::array({system_sensor("system", "1s",
+                                                 Json{{"disk", Json{{"mounts", {"/"}}}},
+                                                      {"network", Json{{"interfaces", {"eth0"}}}}})})));
+  auto all = subscribe();
+  auto daemon = start_daemon();
+
+  ASSERT_TRUE(wait_on(*all, kDiscovery, 1)) << logs();
+  const Json discovery = Json::parse(payloads(*all, kDiscovery)[0]);
+  std::map<std::string, std::size_t> announced;
+  for (const auto& [id, c] : discovery.at("cmps").items()) {
+    if (c.contains("suggested_display_precision")) {
+      announced[id] = c.at("suggested_display_precision").get<std::size_t>();
+    }
+  }
+  const std::vector<std::string> numeric = {
+      "system_cpu_temperature", "system_cpu_usage",      "system_load_1m",
+      "system_load_5m",         "system_load_15m",       "system_memory_used",
+      "system_swap_used",       "system_disk_used_root", "system_network_eth0_rx",
+      "system_network_eth0_tx"};
+  for (const std::string& id : numeric) EXPECT_TRUE(announced.contains(id)) << id;
+
+  // A second sample for the rates: 433 of 1033 ticks busy, bytes over a real second or so.
+  write_text(root() / "proc/stat", "cpu  1333 0 600 8500 600 0 0 0 0 0\nbtime 1700000000\n");
+  write_text(root() / "proc/net/dev", net_dev(1012345, 500777));
+  for (const std::string& id : numeric) {
+    ASSERT_TRUE(wait_on(*all, state_topic(id), 1)) << id << logs();
+  }
+  for (const auto& [id, precision] : announced) {
+    for (const std::string& payload : payloads(*all, state_topic(id))) {
+      SCOPED_TRACE(id + " = " + payload);
+      const auto decimals = decimals_of(payload);
+      ASSERT_TRUE(decimals.has_value());
+      EXPECT_LE(*decimals, precision);
+    }
+  }
+  // The rounding is what made them fit.
+  EXPECT_EQ(payloads(*all, state_topic("system_cpu_temperature"))[0], "48.3");  // 48.312
+  EXPECT_EQ(payloads(*all, state_topic("system_memory_used"))[0], "30.1");      // 30.123...
+  EXPECT_EQ(payloads(*all, state_topic("system_load_5m"))[0], "1.26");          // 1.257
+  EXPECT_EQ(payloads(*all, state_topic("system_cpu_usage"))[0], "41.9");        // 41.916...
   ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
 }
 
@@ -800,7 +868,8 @@ TEST_F(DaemonCommandLineTest, OncePrintsTheFakeTreesReadings) {
   ASSERT_TRUE(result.status);
   EXPECT_EQ(*result.status, ExitStatus::exited(0)) << result.err;
   const Json readings = Json::parse(result.out);
-  Json expected = {{"system_cpu_temperature", 48.312}, {"system_cpu_temperature_unit", "°C"},
+  // Numbers rounded to their display precision, as published: 48.312 °C shows as 48.3.
+  Json expected = {{"system_cpu_temperature", 48.3},   {"system_cpu_temperature_unit", "°C"},
                    {"system_load_1m", 0.52},           {"system_load_5m", 0.58},
                    {"system_load_15m", 0.59},          {"system_memory_used", 75.0},
                    {"system_memory_used_unit", "%"},   {"system_swap_used", 25.0},

@@ -171,7 +171,7 @@ TEST_F(KernelDevicesTest, AnnouncesEveryEntityWithItsPlatformUnitAndClass) {
                                            {"device_class", "temperature"},
                                            {"state_class", "measurement"},
                                            {"unit_of_measurement", "°C"},
-                                           {"suggested_display_precision", 1},
+                                           {"suggested_display_precision", 2},
                                            {"expire_after", 3},
                                            {"qos", 1}}))
       << cmps.at("weather_temp").dump(2);
@@ -190,6 +190,9 @@ TEST_F(KernelDevicesTest, AnnouncesEveryEntityWithItsPlatformUnitAndClass) {
   EXPECT_EQ(humidity.at("device_class"), "humidity");
   EXPECT_EQ(humidity.at("unit_of_measurement"), "%");
   EXPECT_EQ(humidity.at("expire_after"), 3);  // a round filter holds nothing back
+  // ... and announces its decimals, not the channel's 2.
+  EXPECT_EQ(humidity.at("suggested_display_precision"), 1);
+  EXPECT_EQ(pressure.at("suggested_display_precision"), 2);
 
   EXPECT_EQ(cmps.at("power_in0_lcrit_alarm"),
             (Json{{"p", "binary_sensor"},
@@ -279,8 +282,8 @@ TEST_F(KernelDevicesTest, PublishesTheReadingsAndTracksAvailability) {
   // Back, with a new value: available again and that value published.
   write_text(temp_file, "24125\n");
   ASSERT_TRUE(wait_for_payload(*all, availability_topic("weather_temp"), "online", 2)) << logs();
-  ASSERT_TRUE(wait_for_payload(*all, state_topic("weather_temp"), "24.125")) << logs();
-  EXPECT_EQ(payloads(*all, state_topic("weather_temp")).at(temps), "24.125");
+  ASSERT_TRUE(wait_for_payload(*all, state_topic("weather_temp"), "24.13")) << logs();
+  EXPECT_EQ(payloads(*all, state_topic("weather_temp")).at(temps), "24.13");  // 24.125
   EXPECT_EQ(payloads(*all, availability_topic("weather_temp")),
             (std::vector<std::string>{"online", "offline", "online"}));
 
@@ -355,13 +358,14 @@ TEST_F(KernelDevicesTest, OnceReadsTheDevicesAndLeavesThePwmChannelAlone) {
   const auto result = run({"--config", config_path().string(), "--once"});
   ASSERT_TRUE(result.status);
   EXPECT_EQ(*result.status, ExitStatus::exited(0)) << result.err;
-  // Readings as the devices give them: filters belong to publishing.
+  // Readings as the devices give them, rounded to their display precision as published
+  // (humidity 45.123 to 45.12); filters belong to publishing (its round 1 is not applied).
   EXPECT_EQ(Json::parse(result.out),
             (Json{{"weather_temp", 23.45},
                   {"weather_temp_unit", "°C"},
                   {"air_pressure", 1001.25},
                   {"air_pressure_unit", "hPa"},
-                  {"weather_humidityrelative", 45.123},
+                  {"weather_humidityrelative", 45.12},
                   {"weather_humidityrelative_unit", "%"},
                   {"weather_channels", Json::array({"humidityrelative", "pressure", "temp"})},
                   {"power_in0_lcrit_alarm", false},

@@ -21,7 +21,9 @@ namespace pimqttd::app {
 inline constexpr std::chrono::seconds kOnceDeadline{5};
 
 struct OnceResult {
-  /// Entity id -> its reading (number, text or bool), plus "<id>_unit" -> the unit when the
+  /// Entity id -> its reading (number, text or bool; a number rounded to its entity's display
+  /// precision as the daemon publishes it, app::rounded; the entity's filters are not applied,
+  /// a round filter included), plus "<id>_unit" -> the unit when the
   /// entity has one; null for an entity that gave no reading; and each sensor's listings
   /// (Sensor::listings: "<sensor id>_channels" -> the channels its device offers).
   nlohmann::json readings = nlohmann::json::object();

@@ -184,4 +184,15 @@ class FilterChain {
 [[nodiscard]] std::chrono::milliseconds longest_silence(std::span<const FilterSpec> specs,
                                                         std::chrono::milliseconds interval);
 
+/// The decimals an entity's numbers are published with, given its display precision (nullopt:
+/// none) and its filters `specs` in order: a round D sets them to D (so the last round
+/// decides); a multiply X shifts them by X's decimal order, so that scaling neither adds
+/// decimals the sensor does not resolve nor drops ones it does (x 0.001: 3 more, x 1000: 3
+/// fewer but never below 0, x 1.8 and x 0.5: as many and one more, i.e. the smallest k with
+/// 10^-k <= |X|; a factor of 0 changes nothing); the other filters keep them. nullopt when
+/// there is no display precision and no round. The app rounds every number of the entity to
+/// this after its filters and announces it as Home Assistant's suggested_display_precision.
+[[nodiscard]] std::optional<int> published_decimals(std::span<const FilterSpec> specs,
+                                                    std::optional<int> display_precision);
+
 }  // namespace pimqttd::sensors

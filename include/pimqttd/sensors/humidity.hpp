@@ -27,9 +27,16 @@
 
 namespace pimqttd::sensors {
 
+// Display precision 2 for both quantities of every chip (readings are published rounded to it):
+// - sht3x, sht4x: 16-bit words, 175/65535 °C and 100/65535 (125/65535) %RH a count (3
+//   decimals), capped at 2: the chips repeat to 0.04 °C and 0.08 %RH at best;
+// - htu21d, si7021: the default 14-bit temperature (0.01 °C) and 12-bit humidity (0.03 %RH)
+//   counts, which 2 decimals keep apart;
+// - aht20: 20-bit counts (0.0002 °C, 0.0001 %RH), capped at 2: the datasheet's resolution is
+//   0.01 °C and 0.024 %RH.
 inline constexpr std::array<Quantity, 2> kTemperatureHumidity{{
-    {"temperature", "temperature", "temperature", "measurement", "°C", 1},
-    {"humidity", "humidity", "humidity", "measurement", "%", 1},
+    {"temperature", "temperature", "temperature", "measurement", "°C", 2},
+    {"humidity", "humidity", "humidity", "measurement", "%", 2},
 }};
 
 }  // namespace pimqttd::sensors

@@ -73,6 +73,11 @@ struct EntityInfo {
   std::string device_class;  ///< "temperature", "problem", "door"... or empty
   std::string state_class;   ///< "measurement", "total_increasing", "total" or empty
   std::string unit;          ///< "°C", "%", "B/s"... or empty
+  /// The decimals the entity's numbers carry: the resolution of the value as the driver
+  /// converts it (a chip's LSB, a kernel ABI's unit), capped where that is finer than the
+  /// quantity's accuracy can use. Readings are published rounded to it (round_to_decimals, in
+  /// the app, after the entity's filters; see app/entity_filters.hpp) and Home Assistant is
+  /// told to show as many (suggested_display_precision). Unset: published as they come.
   std::optional<int> display_precision;
   bool diagnostic = false;  ///< entity_category: diagnostic
   std::string icon;         ///< "mdi:..." or empty
@@ -108,6 +113,22 @@ using Value = std::variant<double, bool, std::string>;
 /// - booleans "ON"/"OFF" (the default payload_on/payload_off of binary sensors and switches);
 /// - text as is.
 [[nodiscard]] std::string format_value(const Value& value);
+
+/// `value` rounded to `decimals` (0 to 15) decimals, as readings are published: the nearest
+/// multiple of 10^-decimals as std::round(value * 10^decimals) / 10^decimals computes it in
+/// doubles, halves away from zero (20.25 -> 20.3, -20.25 -> -20.3), the result the double
+/// nearest that decimal, so format_value prints no more than `decimals` decimals. A decimal half
+/// that binary cannot hold exactly goes the way the product rounds (2.675 -> 2.68 at 2, 1.005 ->
+/// 1). A result of zero is +0 (-0.04 -> 0 at 1 decimal). NaN, infinities and values with no
+/// fractional digits to round (|value| * 10^decimals >= 2^52) are returned unchanged.
+[[nodiscard]] double round_to_decimals(double value, int decimals) noexcept;
+
+/// The fewest decimals (0 to 15) that keep values `step` apart distinct when rounded: the
+/// smallest d with 10^-d <= step, allowing for the binary error of decimal steps (0.0625 -> 2,
+/// 0.125 -> 1, 0.004 -> 3, 0.001 -> 3, 1/1.2 -> 1, 4 -> 0). A driver whose resolution is a
+/// setting (an ADC's gain, a shunt's LSB) derives its display precision from its step with it.
+/// A step that is not a positive finite number gives 0.
+[[nodiscard]] int decimals_for_step(double step) noexcept;
 
 /// A command payload as a log line shows it: printable ASCII kept, every other byte '?', cut to
 /// 32 bytes with "..." after it.

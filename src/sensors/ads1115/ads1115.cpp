@@ -51,6 +51,10 @@ double Ads1115::volts(std::int16_t count, double full_scale) noexcept {
   return count * full_scale / 32768.0;
 }
 
+int Ads1115::display_precision(const Ads1115Channel& channel) noexcept {
+  return decimals_for_step(channel.full_scale / 32768.0 * channel.multiplier);
+}
+
 void Ads1115::setup() {
   const std::uint16_t config = chip_.read_word_be(kConfigRegister, "the config register");
   const std::uint16_t lo = chip_.read_word_be(kLoThreshRegister, "the Lo_thresh register");

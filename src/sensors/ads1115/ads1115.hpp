@@ -89,6 +89,10 @@ class Ads1115 final : public Device {
   [[nodiscard]] static std::optional<std::uint8_t> pga_code(double full_scale) noexcept;
   /// Volts at the input for a conversion count (before the multiplier).
   [[nodiscard]] static double volts(std::int16_t count, double full_scale) noexcept;
+  /// The channel's display precision: the fewest decimals that keep its steps, one LSB times
+  /// the multiplier, apart (decimals_for_step): with multiplier 1, 4 at 6.144 and 4.096 V, 5 at
+  /// 2.048 to 0.512 V, 6 at 0.256 V. Not capped: at 128 SPS the chip's noise is one LSB.
+  [[nodiscard]] static int display_precision(const Ads1115Channel& channel) noexcept;
 
  private:
   std::chrono::milliseconds start(std::size_t channel);

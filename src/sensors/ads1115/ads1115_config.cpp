@@ -96,7 +96,8 @@ std::shared_ptr<const SensorSettings> parse_ads1115(ObjectReader& reader,
 }
 
 Quantity channel_quantity(const Ads1115ChannelSettings& channel) {
-  return {channel.channel.key, channel.name, "voltage", "measurement", "V", 3};
+  return {channel.channel.key, channel.name, "voltage", "measurement", "V",
+          Ads1115::display_precision(channel.channel)};
 }
 
 std::unique_ptr<Sensor> make_ads1115(const SensorConfig& config) {

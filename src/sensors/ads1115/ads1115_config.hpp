@@ -17,7 +17,9 @@
 // - `multiplier`: what the measured voltage is multiplied by (a voltage divider's ratio), a
 //   number greater than 0 and at most 1000000; default 1.
 //
-// Entities: voltage, V, measurement, display precision 3. Interval 1 s to 1 d, default 60 s.
+// Entities: voltage, V, measurement, display precision from the gain and multiplier (one LSB
+// times the multiplier, Ads1115::display_precision: 4 for 4.096 V and multiplier 1). Interval
+// 1 s to 1 d, default 60 s.
 // The driver is ads1115.hpp.
 
 #include <string>

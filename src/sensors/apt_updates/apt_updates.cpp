@@ -17,6 +17,7 @@ std::vector<EntityInfo> apt_updates_entities(const AptUpdatesOptions& options) {
     info.id = std::move(id);
     info.name = std::move(name);
     info.state_class = "measurement";
+    info.display_precision = 0;  // a count
     info.icon = std::move(icon);
     info.interval = options.interval;
     return info;

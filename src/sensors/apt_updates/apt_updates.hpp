@@ -13,7 +13,8 @@
 //
 // All three are sensors (platform sensor).
 //
-// The counts have no unit. lists_updated is AptUpdates::lists_updated in ISO 8601 UTC.
+// The counts have no unit and display precision 0 (whole packages). lists_updated is
+// AptUpdates::lists_updated in ISO 8601 UTC.
 //
 // Reading: every `interval` one scan runs as a job on the context's Worker (SerialJob: the
 // lists are tens of MB, the loop never reads them), and its result on the loop publishes. Never

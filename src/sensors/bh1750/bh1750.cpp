@@ -19,6 +19,11 @@ double bh1750_illuminance(std::uint16_t counts, Bh1750Resolution resolution) noe
   return resolution == Bh1750Resolution::high2 ? lux / 2 : lux;
 }
 
+std::span<const Quantity> Bh1750::quantities(Bh1750Resolution resolution) noexcept {
+  if (resolution == Bh1750Resolution::high2) return kHigh2Quantities;
+  return kQuantities;
+}
+
 Bh1750::Bh1750(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address, Bh1750Resolution resolution)
     : chip_(std::move(bus), address, "BH1750"), resolution_(resolution) {}
 

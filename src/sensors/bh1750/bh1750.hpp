@@ -1,8 +1,8 @@
 #pragma once
 // ROHM BH1750 ambient light sensor on I2C.
 //
-// One entity (kQuantities): illuminance, device class illuminance, state class measurement, lx,
-// display precision 0.
+// One entity (quantities()): illuminance, device class illuminance, state class measurement, lx,
+// display precision 0 (high, low) or 1 (high2).
 //
 // The chip takes commands, not register addresses (plain I2C writes of one opcode, plain reads of
 // the 2-byte result), and has no identity to check. It is used in its one-time modes: each
@@ -18,6 +18,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,9 +40,19 @@ enum class Bh1750Resolution : std::uint8_t {
 
 class Bh1750 final : public Device {
  public:
+  // Display precision by resolution (readings are published rounded to it):
+  // - high: 0, capped from the 1/1.2 lx a count (1): the datasheet rates the mode at 1 lx, and
+  //   the chip is accurate to ±20 %;
+  // - high2: 1, for its 1/2.4 lx counts (the datasheet's 0.5 lx): the mode for dim places;
+  // - low: 0, for its 4 lx steps.
   static constexpr std::array<Quantity, 1> kQuantities{{
       {"illuminance", "illuminance", "illuminance", "measurement", "lx", 0},
   }};
+  static constexpr std::array<Quantity, 1> kHigh2Quantities{{
+      {"illuminance", "illuminance", "illuminance", "measurement", "lx", 1},
+  }};
+  /// The table of a resolution: kHigh2Quantities for high2, else kQuantities.
+  [[nodiscard]] static std::span<const Quantity> quantities(Bh1750Resolution resolution) noexcept;
 
   Bh1750(std::shared_ptr<hw::I2cBus> bus, std::uint8_t address,
          Bh1750Resolution resolution = Bh1750Resolution::high);

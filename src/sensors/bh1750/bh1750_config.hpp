@@ -18,7 +18,7 @@ namespace pimqttd::sensors {
 class Bh1750Settings final : public I2cSensorSettings {
  public:
   Bh1750Settings(I2cLocation location, Bh1750Resolution resolution)
-      : I2cSensorSettings(location, Bh1750::kQuantities), resolution_(resolution) {}
+      : I2cSensorSettings(location, Bh1750::quantities(resolution)), resolution_(resolution) {}
 
   [[nodiscard]] Bh1750Resolution resolution() const noexcept { return resolution_; }
   void to_json(Json& object) const override;

@@ -9,9 +9,9 @@
 //
 // | key | device class | state class | unit | precision |
 // | --- | --- | --- | --- | --- |
-// | temperature | temperature | measurement | °C | 1 |
-// | humidity (BME280 only) | humidity | measurement | % | 1 |
-// | pressure | atmospheric_pressure | measurement | hPa | 1 |
+// | temperature | temperature | measurement | °C | 2 |
+// | humidity (BME280 only) | humidity | measurement | % | 2 |
+// | pressure | atmospheric_pressure | measurement | hPa | 2 |
 //
 // The cycle, using SMBus transactions only (so that it also runs on the kernel's i2c-stub):
 // - setup(): reads the chip id (0xD0; BME280 0x60, BMP280 0x58 or the samples' 0x56/0x57) and
@@ -124,14 +124,21 @@ struct Bme280Options {
 
 class Bme280 final : public Device {
  public:
+  // Display precision, the resolution of the compensated values (readings are published
+  // rounded to it):
+  // - temperature: 2, the compensation's 0.01 °C;
+  // - humidity: 2, capped from Q22.10's 1/1024 %RH (3): the chip resolves 0.008 %RH and is
+  //   accurate to ±3 %RH;
+  // - pressure: 2 (1 Pa), capped from Q24.8's 1/256 Pa (5 in hPa): the chip resolves 0.18 Pa at
+  //   best and its noise is about 1 Pa at the default oversampling of x1.
   static constexpr std::array<Quantity, 3> kBme280Quantities{{
-      {"temperature", "temperature", "temperature", "measurement", "°C", 1},
-      {"humidity", "humidity", "humidity", "measurement", "%", 1},
-      {"pressure", "pressure", "atmospheric_pressure", "measurement", "hPa", 1},
+      {"temperature", "temperature", "temperature", "measurement", "°C", 2},
+      {"humidity", "humidity", "humidity", "measurement", "%", 2},
+      {"pressure", "pressure", "atmospheric_pressure", "measurement", "hPa", 2},
   }};
   static constexpr std::array<Quantity, 2> kBmp280Quantities{{
-      {"temperature", "temperature", "temperature", "measurement", "°C", 1},
-      {"pressure", "pressure", "atmospheric_pressure", "measurement", "hPa", 1},
+      {"temperature", "temperature", "temperature", "measurement", "°C", 2},
+      {"pressure", "pressure", "atmospheric_pressure", "measurement", "hPa", 2},
   }};
   [[nodiscard]] static std::span<const Quantity> quantities(Bme280Chip chip) noexcept;
 

@@ -123,6 +123,7 @@ CommandSensor::CommandSensor(CommandOptions options)
       info.platform = Platform::sensor;
       info.state_class = options_.state_class;
       info.unit = options_.unit;
+      info.display_precision = options_.precision;
       info.interval = options_.interval;
       break;
   }

@@ -74,6 +74,9 @@ struct CommandOptions {
   std::string device_class;
   std::string state_class;  ///< sensor only
   std::string unit;         ///< sensor only
+  /// sensor only: the display precision (0 to 6 decimals); readings are published rounded to
+  /// it. Unset: published as the program printed them.
+  std::optional<int> precision;
   std::string icon;
 };
 

@@ -22,7 +22,8 @@ struct PlatformKey {
   std::string_view key;
   std::array<bool, 3> taken_by;  // button, switch, sensor
 };
-constexpr std::array<PlatformKey, 9> kPlatformKeys = {{
+constexpr int kMaxPrecision = 6;  // as the round filter
+constexpr std::array<PlatformKey, 10> kPlatformKeys = {{
     {"command", {true, false, true}},
     {"on", {false, true, false}},
     {"off", {false, true, false}},
@@ -32,6 +33,7 @@ constexpr std::array<PlatformKey, 9> kPlatformKeys = {{
     {"interval", {false, true, true}},
     {"unit", {false, false, true}},
     {"state_class", {false, false, true}},
+    {"precision", {false, false, true}},
 }};
 
 std::string_view platform_name(CommandPlatform platform) {
@@ -213,6 +215,9 @@ std::shared_ptr<const SensorSettings> parse_command(ObjectReader& r,
                                                       "a JSON pointer such as \"/data/temperature\""))
                     .value_or("");
       o.interval = r.duration("interval", interval_rule).value_or(o.interval);
+      if (auto precision = r.integer("precision", 0, kMaxPrecision)) {
+        o.precision = static_cast<int>(*precision);
+      }
       break;
   }
   o.timeout = r.duration("timeout", DurationRule{milliseconds{100}, std::chrono::hours{1}, false})
@@ -259,6 +264,7 @@ void CommandSettings::to_json(Json& object) const {
       object["interval"] = format_duration(o.interval);
       object["unit"] = optional_text(o.unit);
       object["state_class"] = optional_text(o.state_class);
+      object["precision"] = o.precision ? Json(*o.precision) : Json(nullptr);
       break;
   }
   object["timeout"] = format_duration(o.timeout);

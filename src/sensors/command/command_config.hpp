@@ -24,6 +24,8 @@
 // | environment | all | {"NAME": "value"}: variables besides PATH and LANG |
 // | device_class | all | Home Assistant's device classes of the platform |
 // | unit, state_class | sensor | as Home Assistant allows them with the device class |
+// | precision | sensor | 0 to 6: the decimals it is published with (and shown with); without |
+// | | | it, the number as the program printed it |
 // | icon | all | "mdi:..." |
 //
 // An argv is an array of 1 to 256 non-empty strings, the first an absolute path: the program is

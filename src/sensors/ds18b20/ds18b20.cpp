@@ -17,7 +17,7 @@ EntityInfo ds18b20_entity(const Ds18b20Options& options) {
   info.device_class = "temperature";
   info.state_class = "measurement";
   info.unit = "°C";
-  info.display_precision = 1;
+  info.display_precision = 2;
   info.interval = options.interval;
   return info;
 }

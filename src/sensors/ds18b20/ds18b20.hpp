@@ -3,7 +3,10 @@
 // interface (hw/w1.hpp), the `ds18b20` sensor type.
 //
 // One entity, whose id is the sensor id itself: the temperature in °C (device class
-// temperature, state class measurement, display precision 1), from the driver's "t=" value.
+// temperature, state class measurement, display precision 2), from the driver's "t=" value.
+// Precision 2: the chip converts in 0.0625 °C steps at its default 12 bits (the kernel writes
+// them as truncated millidegrees, t=21562 for 21.5625 °C), which 2 decimals keep apart; 3 or 4
+// would be finer than its ±0.5 °C accuracy can use.
 //
 // Reading: a read of w1_slave blocks while the chip converts (about 750 ms), so it never runs on
 // the loop: every `interval` the sensor submits one read to the context's Worker (SerialJob),

@@ -19,11 +19,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kMaxDecimals = 12;
 
-double round_to(double value, int decimals) {
-  const double scale = std::pow(10.0, decimals);
-  return std::round(value * scale) / scale;
-}
-
 std::optional<std::uint64_t> parse_count(std::string_view text) {
   std::uint64_t count = 0;
   const auto result = std::from_chars(text.data(), text.data() + text.size(), count);
@@ -67,7 +62,9 @@ GpioCounter::GpioCounter(GpioCounterOptions options, std::shared_ptr<hw::GpioLin
                   .on_held = nullptr,
                   .on_released = nullptr,
               }),
-      decimals_(decimals_of(options_.multiplier)) {
+      decimals_(decimals_of(options_.multiplier)),
+      rate_decimals_(options_.rate ? decimals_for_step(options_.multiplier * per_interval())
+                                   : 0) {
   EntityInfo total;
   total.id = options_.id;
   total.name = options_.name;
@@ -75,6 +72,7 @@ GpioCounter::GpioCounter(GpioCounterOptions options, std::shared_ptr<hw::GpioLin
   total.device_class = options_.device_class;
   total.state_class = "total_increasing";
   total.unit = options_.unit;
+  total.display_precision = decimals_;
   entities_.push_back(std::move(total));
   if (options_.rate) {
     EntityInfo rate;
@@ -84,6 +82,7 @@ GpioCounter::GpioCounter(GpioCounterOptions options, std::shared_ptr<hw::GpioLin
     rate.device_class = options_.rate->device_class;
     rate.state_class = "measurement";
     rate.unit = options_.rate->unit;
+    rate.display_precision = rate_decimals_;
     rate.interval = options_.interval;
     entities_.push_back(std::move(rate));
   }
@@ -154,7 +153,12 @@ void GpioCounter::count_event(const hw::GpioEvent& event) {
 }
 
 double GpioCounter::total() const {
-  return round_to(static_cast<double>(count_) * options_.multiplier, decimals_);
+  return round_to_decimals(static_cast<double>(count_) * options_.multiplier, decimals_);
+}
+
+double GpioCounter::per_interval() const {
+  return std::chrono::duration<double>(options_.rate->per).count() /
+         std::chrono::duration<double>(options_.interval).count();
 }
 
 void GpioCounter::tick() {
@@ -168,11 +172,9 @@ void GpioCounter::tick() {
     const double pulses = static_cast<double>(count_ - window_);
     window_ = count_;
     // The periodic timer keeps its period without drift, so the window is one interval long.
-    const double per_interval = std::chrono::duration<double>(options_.rate->per).count() /
-                                std::chrono::duration<double>(options_.interval).count();
     context->publish(options_.rate->id,
-                     round_to(pulses * options_.multiplier * per_interval,
-                              std::min(decimals_ + 3, kMaxDecimals)));
+                     round_to_decimals(pulses * options_.multiplier * per_interval(),
+                                       rate_decimals_));
   }
 }
 

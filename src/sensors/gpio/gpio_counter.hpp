@@ -16,7 +16,10 @@
 // 3 x 0.1 reads 0.3) is published at start, then at most once per `interval`, when it changed.
 // The total entity is event-driven (interval 0): a meter that stands still must not expire in
 // Home Assistant. The rate entity, when configured, is published every `interval`: the pulses
-// of the last interval x multiplier, per minute or per hour.
+// of the last interval x multiplier, per minute or per hour, rounded to the fewest decimals that
+// keep its steps (one pulse in an interval, multiplier x per / interval) apart
+// (decimals_for_step: 1 pulse of 0.001 m³ in 60 s per hour is 0.06 m³/h, 2 decimals). Each
+// entity's display precision is the decimals it is rounded to.
 //
 // Persistence. The count is restored at start from SensorContext::restore (key: the total's
 // entity id, value: the count in decimal) and kept with persist(): after a change, no sooner
@@ -98,11 +101,14 @@ class GpioCounter final : public Sensor {
   void schedule_save();
   void save();
   [[nodiscard]] double total() const;
+  /// `per` over `interval`: the rate's factor from pulses in one interval.
+  [[nodiscard]] double per_interval() const;
 
   GpioCounterOptions options_;
   std::vector<EntityInfo> entities_;
   GpioLineHolder holder_;
-  int decimals_ = 0;  ///< of the multiplier, for rounding
+  int decimals_ = 0;       ///< of the multiplier, for rounding the total
+  int rate_decimals_ = 0;  ///< of the rate's step, for rounding the rate
   core::TimerHandle tick_timer_;
   core::TimerHandle save_timer_;
   std::uint64_t count_ = 0;

@@ -44,13 +44,23 @@ struct Row {
   double divide;
 };
 
+// Precision (readings are published rounded to it): the resolution of the ABI's unit after
+// conversion, capped at what hwmon chips resolve:
+// - temp 2: millidegrees (3), capped at 0.01 °C, which keeps the 0.0625 °C steps of the finer
+//   chips (TMP102, MCP9808) apart;
+// - in, curr 3: the ABI's mV and mA;
+// - power 3: µW (6), capped at mW: the power monitors' LSB is some mW (INA219: 20 x its current
+//   LSB);
+// - energy 3: µJ, capped at mWh;
+// - humidity 2: milli-%RH (3), capped as the I2C humidity chips: they repeat to 0.08 %RH;
+// - fan 0: whole RPM.
 const Row kRows[] = {
-    {"temp", "temperature", "measurement", "°C", 1, 1e3},
-    {"in", "voltage", "measurement", "V", 2, 1e3},
-    {"curr", "current", "measurement", "A", 2, 1e3},
-    {"power", "power", "measurement", "W", 2, 1e6},
+    {"temp", "temperature", "measurement", "°C", 2, 1e3},
+    {"in", "voltage", "measurement", "V", 3, 1e3},
+    {"curr", "current", "measurement", "A", 3, 1e3},
+    {"power", "power", "measurement", "W", 3, 1e6},
     {"energy", "energy", "total_increasing", "Wh", 3, 3.6e9},
-    {"humidity", "humidity", "measurement", "%", 1, 1e3},
+    {"humidity", "humidity", "measurement", "%", 2, 1e3},
     {"fan", "", "measurement", "RPM", 0, 1},
 };
 

@@ -42,14 +42,22 @@ struct Row {
 
 constexpr std::string_view kMeasurement = "measurement";
 
+// Precision (readings are published rounded to it): the resolution of the ABI's unit after
+// conversion, capped at what the chips behind the type resolve:
+// - temp 2: millidegrees (3), capped at the 0.01 °C of the BMP280/BME280 compensation;
+// - humidityrelative 2: milli-%RH (3), capped as the I2C humidity chips: they repeat to 0.08 %RH;
+// - pressure 2 (1 Pa): kPa with fractions, capped at the BMP280/BME280's noise of about 1 Pa;
+// - illuminance 1: lux with fractions, capped at 0.1 lx: the BH1750's finest step is 0.42 lx;
+// - voltage, current, power 3: the ABI's mV, mA and mW;
+// - CO2 and VOC 0 (ppm, ppb), resistance 0 (Ω), proximity 0 (a count).
 const Row kRows[] = {
-    {"temp", "", "temperature", "temperature", "°C", 1, 1, 1000},
-    {"humidityrelative", "", "humidity", "humidity", "%", 1, 1, 1000},
-    {"pressure", "", "pressure", "pressure", "hPa", 1, 10, 1},
-    {"illuminance", "", "illuminance", "illuminance", "lx", 0, 1, 1},
+    {"temp", "", "temperature", "temperature", "°C", 2, 1, 1000},
+    {"humidityrelative", "", "humidity", "humidity", "%", 2, 1, 1000},
+    {"pressure", "", "pressure", "pressure", "hPa", 2, 10, 1},
+    {"illuminance", "", "illuminance", "illuminance", "lx", 1, 1, 1},
     {"voltage", "", "voltage", "voltage", "V", 3, 1, 1000},
     {"current", "", "current", "current", "A", 3, 1, 1000},
-    {"power", "", "power", "power", "W", 2, 1, 1000},
+    {"power", "", "power", "power", "W", 3, 1, 1000},
     {"concentration", "_co2", "CO2", "carbon_dioxide", "ppm", 0, 1e4, 1},
     {"concentration", "_voc", "VOC", "volatile_organic_compounds_parts", "ppb", 0, 1e7, 1},
     {"resistance", "", "resistance", "", "Ω", 0, 1, 1},

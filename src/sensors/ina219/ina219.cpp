@@ -19,6 +19,13 @@ constexpr double kBusVoltageLsb = 0.004;            // V
 
 }  // namespace
 
+std::array<Quantity, 3> ina219_quantities(double current_lsb) noexcept {
+  std::array<Quantity, 3> quantities = kIna219Quantities;
+  quantities[1].precision = decimals_for_step(current_lsb);
+  quantities[2].precision = decimals_for_step(20.0 * current_lsb);
+  return quantities;
+}
+
 std::uint16_t Ina219::calibration(double shunt_ohms, double max_current) noexcept {
   const double current_lsb = max_current / 32768.0;
   const double cal = std::trunc(0.04096 / (current_lsb * shunt_ohms));

@@ -49,12 +49,19 @@
 
 namespace pimqttd::sensors {
 
-/// The INA219's quantities: entities <id>_bus_voltage, <id>_current, <id>_power.
+/// The INA219's quantities: entities <id>_bus_voltage, <id>_current, <id>_power. Display
+/// precision, the resolution of each register (ina219_quantities sets it for a sensor's LSB):
+/// - bus_voltage: 3, its 4 mV LSB;
+/// - current and power: the fewest decimals that keep Current_LSB and Power_LSB apart
+///   (decimals_for_step), here those of the default 0.1 Ω and 3.2 A (98 µA: 5; 1.95 mW: 3).
 inline constexpr std::array<Quantity, 3> kIna219Quantities{{
-    {"bus_voltage", "bus voltage", "voltage", "measurement", "V", 2},
-    {"current", "current", "current", "measurement", "A", 3},
-    {"power", "power", "power", "measurement", "W", 2},
+    {"bus_voltage", "bus voltage", "voltage", "measurement", "V", 3},
+    {"current", "current", "current", "measurement", "A", 5},
+    {"power", "power", "power", "measurement", "W", 3},
 }};
+
+/// kIna219Quantities with the current's and the power's precision for `current_lsb` (A).
+[[nodiscard]] std::array<Quantity, 3> ina219_quantities(double current_lsb) noexcept;
 
 class Ina219 final : public Device {
  public:

@@ -48,10 +48,10 @@ std::shared_ptr<const SensorSettings> parse_ina219(ObjectReader& reader,
 std::unique_ptr<Sensor> make_ina219(const SensorConfig& config) {
   const Ina219Settings& settings = config.settings_of<Ina219Settings>();
   const I2cLocation& location = settings.location();
-  return make_polled_sensor(
-      polled_options(config), config.name, kIna219Quantities,
-      std::make_unique<Ina219>(open_i2c_bus(location.bus), location.address,
-                                        settings.shunt_ohms(), settings.max_current()));
+  auto device = std::make_unique<Ina219>(open_i2c_bus(location.bus), location.address,
+                                         settings.shunt_ohms(), settings.max_current());
+  const auto quantities = ina219_quantities(device->current_lsb());
+  return make_polled_sensor(polled_options(config), config.name, quantities, std::move(device));
 }
 
 }  // namespace

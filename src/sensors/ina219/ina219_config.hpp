@@ -12,7 +12,9 @@
 //   max_current makes the reading fail (the chip's math overflow) rather than clip.
 //
 // Entities: <id>_bus_voltage (voltage, V), <id>_current (current, A), <id>_power (power, W), all
-// measurement. Interval 1 s to 1 d, default 60 s. The driver is ina219.hpp.
+// measurement, with the display precision of their LSBs: 3 for the bus voltage, and for
+// current and power what `max_current` gives (5 and 3 by default; ina219_quantities). Interval
+// 1 s to 1 d, default 60 s. The driver is ina219.hpp.
 
 #include "pimqttd/sensors/i2c_sensor_config.hpp"
 #include "pimqttd/sensors/sensor_config.hpp"

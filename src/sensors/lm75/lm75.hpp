@@ -37,6 +37,8 @@ namespace pimqttd::sensors {
 
 class Lm75 final : public ContinuousChip {
  public:
+  // Display precision 1: lm75_temperature() keeps 11 bits, 0.125 °C steps (the LM75's own 9 bits
+  // give 0.5 °C steps), which one decimal keeps apart.
   static constexpr std::array<Quantity, 1> kQuantities{{
       {"temperature", "temperature", "temperature", "measurement", "°C", 1},
   }};

@@ -39,6 +39,8 @@ namespace pimqttd::sensors {
 
 class Mcp9808 final : public ContinuousChip {
  public:
+  // Display precision 2: the fewest decimals that keep the 0.0625 °C steps apart (4 would
+  // write them exactly, finer than the ±0.25 °C accuracy can use).
   static constexpr std::array<Quantity, 1> kQuantities{{
       {"temperature", "temperature", "temperature", "measurement", "°C", 2},
   }};

@@ -16,6 +16,15 @@
 // | wifi_signal | sensor | signal_strength | measurement | dBm | 0 | |
 // | under_voltage... (8 flags) | binary_sensor | problem | | | | |
 //
+// Precision (readings are published rounded to it; the values below are computed in doubles):
+// - cpu_temperature 1: the ABI's millidegrees, capped at 0.1 °C: SoC sensors step by about
+//   0.5 °C (BCM2711) and are no more accurate than that;
+// - cpu_usage, memory_used, swap_used, disk_used 1: percentages of counts, 0.1 % is finer than
+//   anything they are watched for (a 32 GB card's 0.1 % is 32 MB);
+// - load_* 2: /proc/loadavg's own two decimals;
+// - network_rx/tx 1: 0.1 kB/s, 100 bytes a second;
+// - wifi_signal 0: /proc/net/wireless's whole dBm.
+//
 // Values:
 // - cpu_temperature: thermal_zone<N>/temp / 1000 (°C).
 // - cpu_usage: 100 * busy / total ticks between two readings of /proc/stat's "cpu" line (busy =

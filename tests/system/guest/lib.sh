@@ -296,7 +296,6 @@ bmp280_fill() {
   stub_set "$a" 0xFC $((519888 << 4))
 }
 BMP280_EXAMPLE_TEMPERATURE=25.08
-BMP280_EXAMPLE_PRESSURE=1006.5325390625
 
 # ---- the kernel's own drivers on stub chips (the kernel_* cases)
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "pimqttd/app/config.hpp"
 #include "support/sensor_entry.hpp"
@@ -103,6 +106,78 @@ TEST(EntityFilters, AdjustSetsTheLongestSilenceForSensorEntities) {
   auto flag = entity("flags_under_voltage", sensors::Platform::binary_sensor, 30s);
   filters.adjust(flag);
   EXPECT_EQ(flag.interval, 30s);
+}
+
+sensors::EntityInfo with_precision(std::string id, std::optional<int> precision) {
+  sensors::EntityInfo info = entity(std::move(id), sensors::Platform::sensor, 60s);
+  info.display_precision = precision;
+  return info;
+}
+
+// The entities config() gives, with the display precisions SystemSensor chooses (load: 2), and
+// one entity of another sensor without a display precision.
+std::vector<sensors::EntityInfo> entities() {
+  return {with_precision("system_load_1m", 2), with_precision("system_load_5m", 2),
+          with_precision("system_load_15m", 2), with_precision("flags_uptime", std::nullopt),
+          with_precision("pimqttd_queued", 0), with_precision("command_value", std::nullopt)};
+}
+
+TEST(EntityFilters, NumbersArePublishedRoundedToTheirDisplayPrecision) {
+  EntityFilters filters(config().sensors, entities());
+  EXPECT_EQ(filters.apply("system_load_15m", 0.587, t0), Value{0.59});
+  EXPECT_EQ(filters.apply("system_load_15m", 1.2345678, t0), Value{1.23});
+  EXPECT_EQ(filters.apply("system_load_15m", 0.125, t0), Value{0.13});  // half away from zero
+  EXPECT_EQ(filters.apply("system_load_15m", -0.125, t0), Value{-0.13});
+  EXPECT_EQ(filters.apply("pimqttd_queued", 2.5, t0), Value{3.0});
+  // -0 is 0: the payload never says "-0".
+  const auto zero = filters.apply("system_load_15m", -0.004, t0);
+  ASSERT_TRUE(zero && std::holds_alternative<double>(*zero));
+  EXPECT_FALSE(std::signbit(std::get<double>(*zero)));
+  EXPECT_EQ(sensors::format_value(*zero), "0");
+  // Not finite: untouched (Home Assistant's unknown).
+  const auto nan = filters.apply("system_load_15m", std::nan(""), t0);
+  ASSERT_TRUE(nan && std::holds_alternative<double>(*nan));
+  EXPECT_TRUE(std::isnan(std::get<double>(*nan)));
+  EXPECT_EQ(filters.apply("system_load_15m", HUGE_VAL, t0), Value{HUGE_VAL});
+  // Without a display precision or a round: as they come.
+  EXPECT_EQ(filters.apply("command_value", 0.1 + 0.2, t0), Value{0.1 + 0.2});
+  EXPECT_EQ(filters.apply("unknown_entity", 1.23456, t0), Value{1.23456});
+  // Booleans and text are never rounded.
+  EXPECT_EQ(filters.apply("system_load_15m", true, t0), Value{true});
+  EXPECT_EQ(filters.decimals("system_load_15m"), 2);
+  EXPECT_EQ(filters.decimals("command_value"), std::nullopt);
+  EXPECT_FALSE(filters.filtered("system_load_15m"));
+}
+
+TEST(EntityFilters, RoundedAfterTheFilters) {
+  EntityFilters filters(config().sensors, entities());
+  // delta 0.5 sees the reading as it came (1.0 -> 1.496 is no change of 0.5), and what passes
+  // is rounded to 2 decimals.
+  EXPECT_EQ(filters.apply("system_load_1m", 1.0004, t0), Value{1.0});
+  EXPECT_EQ(filters.apply("system_load_1m", 1.496, t0 + 10s), std::nullopt);
+  EXPECT_EQ(filters.apply("system_load_1m", 1.5004, t0 + 20s), Value{1.5});
+}
+
+TEST(EntityFilters, ARoundFilterDecidesAlone) {
+  EntityFilters filters(config().sensors, entities());
+  // load_5m has {"round": 1}: one decimal, not the display precision's two.
+  EXPECT_EQ(filters.apply("system_load_5m", 0.587, t0), Value{0.6});
+  EXPECT_EQ(filters.apply("system_load_5m", -0.04, t0), Value{0.0});
+  EXPECT_EQ(filters.decimals("system_load_5m"), 1);
+  // ... and it is what Home Assistant is told to show.
+  auto load_5m = with_precision("system_load_5m", 2);
+  filters.adjust(load_5m);
+  EXPECT_EQ(load_5m.display_precision, 1);
+  auto load_1m = with_precision("system_load_1m", 2);
+  filters.adjust(load_1m);
+  EXPECT_EQ(load_1m.display_precision, 2);
+}
+
+TEST(EntityFilters, RoundedIsTheRuleForOneValue) {
+  EXPECT_EQ(rounded(21.5625, 2), Value{21.56});
+  EXPECT_EQ(rounded(21.5625, std::nullopt), Value{21.5625});
+  EXPECT_EQ(rounded(std::string("2024"), 0), Value{std::string("2024")});
+  EXPECT_EQ(rounded(false, 1), Value{false});
 }
 
 TEST(EntityFilters, NoConfigNoFilters) {

@@ -89,6 +89,20 @@ TEST_F(OnceTest, EveryReadingWithItsUnit) {
   EXPECT_TRUE(result.outputs.empty());
 }
 
+TEST_F(OnceTest, NumbersAreRoundedToTheirDisplayPrecision) {
+  sensors::EntityInfo temperature = entity("ds18b20", "°C");
+  temperature.display_precision = 2;
+  sensors::EntityInfo disk = entity("system_disk_used_root", "%");
+  disk.display_precision = 1;
+  sensors::EntityInfo value = entity("command");  // no display precision: as it came
+  sensors_.push_back(std::make_unique<ScriptedSensor>(std::vector<ScriptedSensor::Answer>{
+      {temperature, 21.5625}, {disk, 29.06795035954167}, {value, 0.1 + 0.2}}));
+  const OnceResult result = read();
+  EXPECT_EQ(result.readings.dump(),
+            R"({"command":0.30000000000000004,"ds18b20":21.56,"ds18b20_unit":"°C",)"
+            R"("system_disk_used_root":29.1,"system_disk_used_root_unit":"%"})");
+}
+
 TEST_F(OnceTest, AFailedEntityEndsTheWaitAndIsMissing) {
   sensors_.push_back(std::make_unique<ScriptedSensor>(
       std::vector<ScriptedSensor::Answer>{{entity("bme280_temperature", "°C"), std::nullopt}}));

@@ -241,6 +241,29 @@ TEST(Filters, Names) {
   EXPECT_EQ(filter_name(FilterKind::heartbeat), "heartbeat");
 }
 
+TEST(Filters, PublishedDecimalsFollowRoundAndMultiply) {
+  using V = std::vector<FilterSpec>;
+  EXPECT_EQ(published_decimals({}, 2), 2);
+  EXPECT_EQ(published_decimals({}, std::nullopt), std::nullopt);
+  EXPECT_EQ(published_decimals(V{FilterSpec::median(5), FilterSpec::delta(0.5)}, 1), 1);
+  // A round decides, fewer decimals or more, with or without a display precision; the last one.
+  EXPECT_EQ(published_decimals(V{FilterSpec::round(0)}, 2), 0);
+  EXPECT_EQ(published_decimals(V{FilterSpec::round(4)}, 2), 4);
+  EXPECT_EQ(published_decimals(V{FilterSpec::round(3)}, std::nullopt), 3);
+  EXPECT_EQ(published_decimals(V{FilterSpec::round(3), FilterSpec::round(1)}, 2), 1);
+  // A multiply shifts them by its factor's decimal order.
+  EXPECT_EQ(published_decimals(V{FilterSpec::multiply(0.001)}, 3), 6);
+  EXPECT_EQ(published_decimals(V{FilterSpec::multiply(1000)}, 3), 0);
+  EXPECT_EQ(published_decimals(V{FilterSpec::multiply(1000)}, 1), 0);
+  EXPECT_EQ(published_decimals(V{FilterSpec::multiply(1.8), FilterSpec::offset(32)}, 2), 2);
+  EXPECT_EQ(published_decimals(V{FilterSpec::multiply(0.5)}, 0), 1);
+  EXPECT_EQ(published_decimals(V{FilterSpec::multiply(-0.01)}, 1), 3);
+  EXPECT_EQ(published_decimals(V{FilterSpec::multiply(0)}, 1), 1);
+  EXPECT_EQ(published_decimals(V{FilterSpec::multiply(1e-20)}, 1), 15);
+  EXPECT_EQ(published_decimals(V{FilterSpec::round(1), FilterSpec::multiply(0.1)}, 3), 2);
+  EXPECT_EQ(published_decimals(V{FilterSpec::multiply(0.001)}, std::nullopt), std::nullopt);
+}
+
 TEST(Filters, LongestSilenceBetweenPublishedValues) {
   const milliseconds minute = 1min;
   EXPECT_EQ(longest_silence({}, minute), minute);

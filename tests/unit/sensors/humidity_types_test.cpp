@@ -122,10 +122,11 @@ TEST(HumiditySensorConfig, MakesItsDriver) {
     EXPECT_EQ(entities[0].device_class, "temperature");
     EXPECT_EQ(entities[0].unit, "°C");
     EXPECT_EQ(entities[0].state_class, "measurement");
-    EXPECT_EQ(entities[0].display_precision, 1);
+    EXPECT_EQ(entities[0].display_precision, 2);
     EXPECT_EQ(entities[1].device_class, "humidity");
     EXPECT_EQ(entities[1].unit, "%");
     EXPECT_EQ(entities[1].state_class, "measurement");
+    EXPECT_EQ(entities[1].display_precision, 2);
   }
 }
 

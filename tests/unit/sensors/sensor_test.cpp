@@ -19,6 +19,58 @@ double parse(const std::string& text) {
   return out;
 }
 
+TEST(RoundToDecimals, NearestDecimalHalvesAwayFromZero) {
+  EXPECT_EQ(format_value(round_to_decimals(29.06795035954167, 1)), "29.1");
+  EXPECT_EQ(format_value(round_to_decimals(1.8016125968980943, 1)), "1.8");
+  EXPECT_EQ(round_to_decimals(20.25, 1), 20.3);
+  EXPECT_EQ(round_to_decimals(-20.25, 1), -20.3);
+  EXPECT_EQ(round_to_decimals(2.5, 0), 3);
+  EXPECT_EQ(round_to_decimals(-2.5, 0), -3);
+  EXPECT_EQ(round_to_decimals(21.5625, 2), 21.56);
+  EXPECT_EQ(round_to_decimals(-10.0625, 2), -10.06);
+  EXPECT_EQ(round_to_decimals(7, 3), 7);
+  // A decimal half that binary cannot hold goes the way its product rounds.
+  EXPECT_EQ(round_to_decimals(2.675, 2), 2.68);
+  EXPECT_EQ(round_to_decimals(1.005, 2), 1);
+}
+
+TEST(RoundToDecimals, NegativeZeroBecomesZero) {
+  EXPECT_FALSE(std::signbit(round_to_decimals(-0.04, 1)));
+  EXPECT_FALSE(std::signbit(round_to_decimals(-0.0, 2)));
+  EXPECT_FALSE(std::signbit(round_to_decimals(-0.4, 0)));
+  EXPECT_EQ(round_to_decimals(-0.05, 1), -0.1);
+}
+
+TEST(RoundToDecimals, NotFiniteAndHugeValuesUnchanged) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  EXPECT_TRUE(std::isnan(round_to_decimals(nan, 1)));
+  EXPECT_EQ(round_to_decimals(inf, 1), inf);
+  EXPECT_EQ(round_to_decimals(-inf, 0), -inf);
+  EXPECT_EQ(round_to_decimals(1e300, 6), 1e300);
+  EXPECT_EQ(round_to_decimals(-4503599627370497.0, 0), -4503599627370497.0);
+  // Decimals beyond 0..15 are taken as the nearest end.
+  EXPECT_EQ(round_to_decimals(2.5, -1), 3);
+}
+
+TEST(DecimalsForStep, FewestDecimalsThatKeepStepsApart) {
+  EXPECT_EQ(decimals_for_step(0.0625), 2);
+  EXPECT_EQ(decimals_for_step(0.125), 1);
+  EXPECT_EQ(decimals_for_step(0.5), 1);
+  EXPECT_EQ(decimals_for_step(0.01), 2);
+  EXPECT_EQ(decimals_for_step(0.001), 3);
+  EXPECT_EQ(decimals_for_step(0.004), 3);
+  EXPECT_EQ(decimals_for_step(4.096 / 32768), 4);
+  EXPECT_EQ(decimals_for_step(0.256 / 32768), 6);
+  EXPECT_EQ(decimals_for_step(1 / 1.2), 1);
+  EXPECT_EQ(decimals_for_step(1), 0);
+  EXPECT_EQ(decimals_for_step(4), 0);
+  EXPECT_EQ(decimals_for_step(1e-20), 15);
+  EXPECT_EQ(decimals_for_step(0), 0);
+  EXPECT_EQ(decimals_for_step(-1), 0);
+  EXPECT_EQ(decimals_for_step(std::numeric_limits<double>::quiet_NaN()), 0);
+}
+
 TEST(FormatValue, ShortestRoundTrip) {
   EXPECT_EQ(format_value(0.1 + 0.2), "0.30000000000000004");
   EXPECT_EQ(format_value(21.5), "21.5");

@@ -2,7 +2,8 @@
 # at its own address, read together by one `pimqttd --once` through the real i2c-dev. The stub
 # is a plain register map (one 16-bit word per register): what a driver writes stays, nothing
 # converts, so each chip is filled with readings whose results the datasheets' formulas give
-# exactly, and every printed value is compared to within 1e-9 (far below any chip's step).
+# exactly, and every printed value is compared to within 1e-9 (far below any chip's step), as
+# --once prints it: rounded to its entity's precision.
 #
 # What the stub cannot do, and so what is not tested here: the INA219 driver resets a chip whose
 # configuration register is not the power-on value 0x399F (the stub would keep the reset bit
@@ -25,16 +26,17 @@ EOF
 }
 
 # BMP280 at 0x77: the datasheet's worked example (lib.sh, bmp280_fill): 25.08 degC and
-# 25767233 / 256 Pa = 1006.5325390625 hPa from the integer formulas.
+# 25767233 / 256 Pa = 1006.5325390625 hPa from the integer formulas, printed to its 2 decimals.
+BMP_PRESSURE_EXPECT=1006.53
 #
 # MCP9808 (datasheet, "ambient temperature register"): bits 15..13 are alert flags, bit 12 the
 # sign, bits 11..0 the temperature in 1/16 degC (two's complement with the sign bit).
 #   Fridge 0xC191: flags Ta >= Tcrit and Ta > Tupper set (to be ignored), 0x191 = 401/16
-#     = 25.0625 degC.
+#     = 25.0625 degC, printed to its 2 decimals.
 #   Freezer 0x1F58: negative, 0xF58 - 4096 = -168, -168/16 = -10.5 degC (the datasheet's way:
 #     256 - (0x0F * 16 + 0x58 / 16) = 10.5 below zero). Its CONFIG holds the shutdown bit
 #     (0x0100), which the driver must clear (0x0000) before reading.
-MCP_TA=0xC191 MCP_EXPECT=25.0625
+MCP_TA=0xC191 MCP_EXPECT=25.06
 MCP_COLD_TA=0x1F58 MCP_COLD_EXPECT=-10.5
 #
 # ADS1115 (datasheet, "conversion register" and "config register"): a 16-bit two's complement
@@ -117,7 +119,7 @@ case_main() {
 
   once "$(sensors "$BUS")"
   expect barometer_temperature $BMP280_EXAMPLE_TEMPERATURE "°C"
-  expect barometer_pressure $BMP280_EXAMPLE_PRESSURE hPa
+  expect barometer_pressure $BMP_PRESSURE_EXPECT hPa
   expect fridge_temperature $MCP_EXPECT "°C"
   expect freezer_temperature $MCP_COLD_EXPECT "°C"
   register_is $MCP_COLD 0x01 0x0000 "the driver did not wake the MCP9808 from shutdown"

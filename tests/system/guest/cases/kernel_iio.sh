@@ -15,23 +15,22 @@
 #     IIO_VAL_FRACTIONAL 25080/1: "25080.000000000". pimqttd: 25.08 degC.
 #   in_pressure_input: IIO_VAL_FRACTIONAL P / 256000 kPa, which the IIO core prints as
 #     P * 10^9 / 256000 truncated, with 9 decimals: "100.653253906" (both kernels). pimqttd:
-#     1006.53253906 hPa.
+#     1006.53253906 hPa, published (and printed by --once) to its 2 decimals: 1006.53.
 # The driver keeps the chip in normal mode (ctrl_meas 0xF4 written at probe) and reads the
 # result registers (0xF7.., volatile in its regmap: never cached) on every read, so a new raw
 # value in the stub shows at once. Further raw temperatures, through the same formulas (the
 # pressure's t_fine changes with them; adc_P stays 415148):
-#   adc_T 535000: T 2981, P 25953980: "29810", "101.382734375" -> 29.81 degC, 1013.82734375 hPa
-#   adc_T 540000: T 3138, P 26015823: "31380", "101.624308593" -> 31.38 degC, 1016.24308593 hPa
+#   adc_T 535000: T 2981, P 25953980: "29810", "101.382734375" -> 29.81 degC, 1013.83 hPa
+#   adc_T 540000: T 3138, P 26015823: "31380", "101.624308593" -> 31.38 degC, 1016.24 hPa
 #   adc_T 500000: T 1885: "18850" (the bme280's, never to be published)
 # Temperatures must come exactly as written (a division of millidegrees by 1000 gives them);
-# pressures to 1e-9 hPa (a kPa text scaled by 10 in binary floating point may differ in the 17th
-# digit), far below the 0.001 hPa step of the kernel's value.
+# pressures, rounded to 0.01 hPa, to 1e-9 hPa.
 BMP=0x75 OTHER=0x5d
 TEMP_MILLI=25080 TEMP_EXPECT=25.08
-PRESSURE_KPA=100.653253906 PRESSURE_EXPECT=1006.53253906
-WARM_ADC_T=535000 WARM_TEMP_EXPECT=29.81 WARM_PRESSURE_EXPECT=1013.82734375
+PRESSURE_KPA=100.653253906 PRESSURE_EXPECT=1006.53
+WARM_ADC_T=535000 WARM_TEMP_EXPECT=29.81 WARM_PRESSURE_EXPECT=1013.83
 BACK_ADC_T=540000 BACK_TEMP_MILLI=31380 BACK_PRESSURE_KPA=101.624308593
-BACK_TEMP_EXPECT=31.38 BACK_PRESSURE_EXPECT=1016.24308593
+BACK_TEMP_EXPECT=31.38 BACK_PRESSURE_EXPECT=1016.24
 OTHER_ADC_T=500000 OTHER_TEMP_MILLI=18850 OTHER_VALUE=18.85
 
 SENSORS='{ "type": "iio", "name": "Weather", "device": "bmp280", "interval": "1s",

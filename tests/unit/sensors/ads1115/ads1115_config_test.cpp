@@ -183,7 +183,7 @@ TEST(Ads1115Settings, MakesItsDriverWithOneEntityPerChannel) {
     EXPECT_EQ(entities[i].device_class, "voltage");
     EXPECT_EQ(entities[i].state_class, "measurement");
     EXPECT_EQ(entities[i].unit, "V");
-    EXPECT_EQ(entities[i].display_precision, 3);
+    EXPECT_EQ(entities[i].display_precision, 4);  // 4.096 V: 125 µV steps
     EXPECT_EQ(entities[i].interval, seconds{60});
     EXPECT_THAT(ha::validate_entity(entities[i]), ::testing::IsEmpty()) << entities[i].id;
   }

@@ -12,6 +12,7 @@
 #include "support/fake_i2c_bus.hpp"
 #include "support/loop.hpp"
 #include "support/recording_context.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -79,6 +80,22 @@ class Ads1115Test : public ::testing::Test {
   std::shared_ptr<test::FakeI2cBus> bus_ = std::make_shared<test::FakeI2cBus>();
 };
 
+// The display precision of a channel keeps its steps, one LSB times the multiplier, apart.
+TEST(Ads1115Precision, FromTheGainAndTheMultiplier) {
+  const auto precision = [](double full_scale, double multiplier) {
+    return Ads1115::display_precision({"x", Ads1115Input::a0, full_scale, multiplier});
+  };
+  EXPECT_EQ(precision(6.144, 1), 4);  // 187.5 µV
+  EXPECT_EQ(precision(4.096, 1), 4);  // 125 µV
+  EXPECT_EQ(precision(2.048, 1), 5);  // 62.5 µV
+  EXPECT_EQ(precision(1.024, 1), 5);
+  EXPECT_EQ(precision(0.512, 1), 5);  // 15.6 µV
+  EXPECT_EQ(precision(0.256, 1), 6);  // 7.8 µV
+  EXPECT_EQ(precision(4.096, 11), 3);  // a divider by 11: 1.375 mV
+  EXPECT_EQ(precision(4.096, 1000), 1);   // 0.125 V
+  EXPECT_EQ(precision(4.096, 10000), 0);  // 1.25 V
+}
+
 TEST_F(Ads1115Test, SetupChecksTheResetValuesItKeeps) {
   Ads1115 adc(bus_, kAddress, two_channels());
   adc.setup();
@@ -130,6 +147,23 @@ TEST_F(Ads1115Test, OneConversionPerChannelInSequence) {
     if (t.kind == Kind::read_word) reads.push_back(t.reg);
   }
   EXPECT_EQ(reads, (std::vector<int>{0x01, 0x00, 0x01, 0x00}));
+
+  // Published with the decimals of each channel's step: 250 µV for 4.096 V doubled (4),
+  // 7.8 µV for 0.256 V (6).
+  const auto channels = two_channels();
+  const auto payloads = [&] {
+    std::vector<std::string> out;
+    const test::DeviceCycle cycle = test::run_cycle(adc);
+    for (std::size_t i = 0; i < cycle.readings.size(); ++i) {
+      out.push_back(test::payload(cycle.readings[i].value,
+                                  Ads1115::display_precision(channels.at(i))));
+    }
+    return out;
+  };
+  set(Ads1115::kConversionRegister, 12345);
+  EXPECT_EQ(payloads(), (Strings{"3.0863", "0.096445"}));
+  set(Ads1115::kConversionRegister, 0xFFFF);
+  EXPECT_EQ(payloads(), (Strings{"-0.0003", "-0.000008"}));
 }
 
 TEST_F(Ads1115Test, UnfinishedConversionAndResetChip) {

@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "pimqttd/sensors/humidity.hpp"
 #include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -53,8 +55,8 @@ TEST_F(Aht20Test, CalibratedChipMeasuresAtOnce) {
   EXPECT_EQ(test::numbers(readings),
             (std::vector<double>{410343.0 / 1048576.0 * 200.0 - 50.0,
                                  158119.0 / 1048576.0 * 100.0}));
-  EXPECT_NEAR(test::numbers(readings)[0], 28.27, 0.005);
-  EXPECT_NEAR(test::numbers(readings)[1], 15.08, 0.005);
+  EXPECT_EQ(test::payloads(readings, kTemperatureHumidity),
+            (Strings{"temperature=28.27", "humidity=15.08"}));
   EXPECT_EQ(aht_.begin_next(), std::nullopt);
 }
 

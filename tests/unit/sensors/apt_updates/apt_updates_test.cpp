@@ -13,6 +13,7 @@
 #include "support/gate.hpp"
 #include "support/log_capture.hpp"
 #include "support/recording_context.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -70,6 +71,7 @@ TEST(AptUpdates, EntitiesHomeAssistantAccepts) {
   count.id = "pi_updates";
   count.name = "Pi updates";
   count.state_class = "measurement";
+  count.display_precision = 0;
   count.icon = "mdi:package-up";
   count.interval = std::chrono::hours{1};
   EXPECT_EQ(entities[0], count);
@@ -162,6 +164,7 @@ TEST(AptUpdates, TheScanRunsOffTheLoopWhichGoesOn) {
   ASSERT_TRUE(context.run_publishes("pi_updates", 1));
   EXPECT_EQ(context.values("pi_updates"), std::vector<Value>{1.0});
   EXPECT_EQ(context.values("pi_updates_security"), std::vector<Value>{0.0});
+  EXPECT_EQ(test::payload(context.values("pi_updates").at(0), sensor.entities()[0]), "1");
 }
 
 // ---- faults -------------------------------------------------------------------------------------

@@ -77,6 +77,11 @@ TEST(Bh1750Settings, MakesAPolledSensorWithAValidEntity) {
   EXPECT_EQ(entity.unit, "lx");
   EXPECT_EQ(entity.display_precision, 0);
   EXPECT_THAT(ha::validate_entity(entity), ::testing::IsEmpty());
+  // H-resolution mode2's steps are 0.42 lx: one decimal.
+  const auto dim = make_sensor(parse_sensor_entry(R"({"type": "bh1750", "resolution": "high2"})"));
+  EXPECT_EQ(dim->entities().at(0).display_precision, 1);
+  const auto high = make_sensor(parse_sensor_entry(R"({"type": "bh1750"})"));
+  EXPECT_EQ(high->entities().at(0).display_precision, 0);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 
 #include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -75,6 +76,20 @@ TEST_F(Bh1750Test, OtherResolutions) {
   bus_->queue_read(kAddress, {0x01, 0x00});
   EXPECT_EQ(std::get<double>(low.collect().at(0).value), 256 / 1.2);
   EXPECT_EQ(bus_->writes(kAddress), (Writes{{0x21}, {0x23}}));
+}
+
+// Published with the decimals of each resolution: whole lux in high and low, tenths in high2.
+TEST_F(Bh1750Test, PublishedWithTheDecimalsOfTheResolution) {
+  const auto payload = [&](Bh1750Resolution resolution, std::uint8_t high, std::uint8_t low) {
+    Bh1750 device(bus_, kAddress, resolution);
+    (void)device.begin();
+    bus_->queue_read(kAddress, {high, low});
+    return test::payloads(device.collect(), Bh1750::quantities(resolution));
+  };
+  using Payloads = std::vector<std::string>;
+  EXPECT_EQ(payload(Bh1750Resolution::high, 0x83, 0x90), Payloads{"illuminance=28067"});
+  EXPECT_EQ(payload(Bh1750Resolution::high2, 0x01, 0x01), Payloads{"illuminance=107.1"});
+  EXPECT_EQ(payload(Bh1750Resolution::low, 0x01, 0x00), Payloads{"illuminance=213"});
 }
 
 TEST_F(Bh1750Test, NoAnswerStillConvertingAndFailures) {

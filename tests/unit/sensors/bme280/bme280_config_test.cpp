@@ -132,16 +132,17 @@ TEST(Bme280Settings, MakesAPolledSensorWithValidEntities) {
     const auto& temperature = sensor->entities().front();
     EXPECT_EQ(temperature.device_class, "temperature");
     EXPECT_EQ(temperature.unit, "°C");
-    EXPECT_EQ(temperature.display_precision, 1);
+    EXPECT_EQ(temperature.display_precision, 2);
     const auto& pressure = sensor->entities().back();
     EXPECT_EQ(pressure.device_class, "atmospheric_pressure");
     EXPECT_EQ(pressure.unit, "hPa");
-    EXPECT_EQ(pressure.display_precision, 1);
+    EXPECT_EQ(pressure.display_precision, 2);
   }
   const auto bme = make_sensor(parse_sensor_entry(R"({"type": "bme280"})"));
   const auto& humidity = bme->entities().at(1);
   EXPECT_EQ(humidity.device_class, "humidity");
   EXPECT_EQ(humidity.unit, "%");
+  EXPECT_EQ(humidity.display_precision, 2);
 }
 
 }  // namespace

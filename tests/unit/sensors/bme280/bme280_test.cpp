@@ -13,6 +13,7 @@
 
 #include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
+#include "support/payloads.hpp"
 #include "support/recording_context.hpp"
 
 namespace pimqttd::sensors {
@@ -363,8 +364,9 @@ TEST_F(Bme280DeviceTest, CollectReadsStatusOnceAndTheDataInOneBurst) {
   EXPECT_EQ(std::get<double>(readings[1].value), kHumidityQ2210 / 1024.0);  // 54.997 %
   EXPECT_EQ(readings[2].key, "pressure");
   EXPECT_EQ(std::get<double>(readings[2].value), kPressureQ248 / 25600.0);  // 1006.5325 hPa
-  EXPECT_EQ(format_value(readings[0].value), "25.08");
-  EXPECT_EQ(format_value(readings[1].value), "54.9970703125");
+  // Published with two decimals each.
+  EXPECT_EQ(test::payloads(readings, Bme280::kBme280Quantities),
+            (std::vector<std::string>{"temperature=25.08", "humidity=55", "pressure=1006.53"}));
 }
 
 TEST_F(Bme280DeviceTest, Bmp280HasNoHumidity) {
@@ -389,6 +391,8 @@ TEST_F(Bme280DeviceTest, Bmp280HasNoHumidity) {
   EXPECT_EQ(readings[1].key, "pressure");
   EXPECT_EQ(std::get<double>(readings[1].value), kPressureQ248 / 25600.0);
   EXPECT_EQ(Bme280::quantities(Bme280Chip::bmp280).size(), 2u);
+  EXPECT_EQ(test::payloads(readings, Bme280::quantities(Bme280Chip::bmp280)),
+            (std::vector<std::string>{"temperature=25.08", "pressure=1006.53"}));
 }
 
 TEST_F(Bme280DeviceTest, Bmp280AcceptsTheSampleIds) {

@@ -82,16 +82,18 @@ TEST(CommandConfig, Sensor) {
       R"({"type": "command", "name": "Pond temperature", "platform": "sensor",
           "command": ["/usr/local/bin/pond", "--json"], "value": "/water/temperature",
           "unit": "°C", "device_class": "temperature", "state_class": "measurement",
-          "interval": "5m"})");
+          "interval": "5m", "precision": 1})");
   const auto& o = sensor.settings_of<CommandSettings>().options;
   EXPECT_EQ(o.platform, CommandPlatform::sensor);
   EXPECT_EQ(o.value, "/water/temperature");
   EXPECT_EQ(o.interval, 5min);
   EXPECT_EQ(o.unit, "°C");
+  EXPECT_EQ(o.precision, 1);
+  EXPECT_EQ(make_sensor(sensor)->entities().front().display_precision, 1);
   EXPECT_EQ(settings_json(sensor),
             R"({"platform":"sensor","command":["/usr/local/bin/pond","--json"],)"
             R"("value":"/water/temperature","interval":"5m","unit":"°C",)"
-            R"("state_class":"measurement","timeout":"10s","environment":{},)"
+            R"("state_class":"measurement","precision":1,"timeout":"10s","environment":{},)"
             R"("device_class":"temperature","icon":null})");
   // What --print-config shows reads back the same.
   const auto printed = test::printed_sensor_entry(
@@ -192,6 +194,10 @@ TEST(CommandConfig, ErrorsNameTheKey) {
       {sensor + R"("command": ["/bin/true"], "environment": ["A=1"]})",
        {"sensors[0].environment: expected an object of variables ({\"NAME\": \"value\"}), found "
         "an array"}},
+      {sensor + R"("command": ["/bin/true"], "precision": 7})",
+       {"sensors[0].precision: expected an integer from 0 to 6, found 7"}},
+      {button + R"("command": ["/bin/true"], "precision": 1})",
+       {"sensors[0].precision: not a key of platform \"button\" (only of \"sensor\")"}},
       {sensor + R"("command": ["/bin/true"], "comand": 1})",
        {"sensors[0].comand: unknown key, did you mean 'command'?"}},
   };

@@ -19,6 +19,7 @@
 #include "support/sensor_entry.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -164,6 +165,22 @@ TEST_F(CommandSensorTest, SensorReadsAJsonPointer) {
   sensor.start(context_);
   ASSERT_TRUE(context_.run_publishes("go", 1));
   EXPECT_EQ(context_.values("go").at(0), Value{19.25});
+  // No precision configured: published as printed.
+  EXPECT_EQ(sensor.entities()[0].display_precision, std::nullopt);
+  EXPECT_EQ(test::payload(context_.values("go").at(0), sensor.entities()[0]), "19.25");
+}
+
+TEST_F(CommandSensorTest, SensorWithAPrecisionIsPublishedRoundedToIt) {
+  auto o = options(CommandPlatform::sensor);
+  o.command = script("value.sh", "echo 21.56789");
+  o.precision = 1;
+  CommandSensor sensor(std::move(o));
+  EXPECT_EQ(sensor.entities()[0].display_precision, 1);
+  sensor.start(context_);
+  ASSERT_TRUE(context_.run_publishes("go", 1));
+  sensor.stop();
+  EXPECT_EQ(context_.values("go").at(0), Value{21.56789});
+  EXPECT_EQ(test::payload(context_.values("go").at(0), sensor.entities()[0]), "21.6");
 }
 
 TEST_F(CommandSensorTest, FailingSensorIsUnavailableLoggedOnceAndRecovers) {

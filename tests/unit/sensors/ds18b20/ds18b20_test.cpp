@@ -11,6 +11,7 @@
 #include "support/log_capture.hpp"
 #include "support/recording_context.hpp"
 #include "support/temp_dir.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -83,7 +84,7 @@ TEST(Ds18b20, OneTemperatureEntityNamedAfterTheSensor) {
   expected.device_class = "temperature";
   expected.state_class = "measurement";
   expected.unit = "°C";
-  expected.display_precision = 1;
+  expected.display_precision = 2;
   expected.interval = 30s;
   EXPECT_EQ(sensor.entities()[0], expected);
   EXPECT_EQ(ds18b20_entity(options(w1.root(), 30s)), expected);
@@ -111,6 +112,9 @@ TEST(Ds18b20, ReadsOnTheWorkerAndPublishes) {
   sensor.stop();
   EXPECT_EQ(context.of("outdoor").front(), availability("outdoor", true));
   EXPECT_EQ(context.of("outdoor").size(), context.count("outdoor") + 1);  // available only once
+  // Published with two decimals: 23.125 °C (t=23125) and 25.0625 °C (t=25062).
+  EXPECT_EQ(test::payload(context.values("outdoor").front(), sensor.entities()[0]), "23.13");
+  EXPECT_EQ(test::payload(context.values("outdoor").back(), sensor.entities()[0]), "25.06");
 }
 
 TEST(Ds18b20, NothingAfterStop) {

@@ -9,6 +9,7 @@
 #include "support/fake_gpio.hpp"
 #include "support/log_capture.hpp"
 #include "support/recording_context.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -91,8 +92,29 @@ TEST_F(GpioCounterTest, Entities) {
   EXPECT_EQ(rate.state_class, "measurement");
   EXPECT_EQ(rate.unit, "L/min");
   EXPECT_EQ(rate.interval, 100ms);
+  // Whole pulses; a pulse in 100 ms is 600 a minute.
+  EXPECT_EQ(total.display_precision, 0);
+  EXPECT_EQ(rate.display_precision, 0);
 
   EXPECT_EQ(make(options())->entities().size(), 1u);
+}
+
+// The total's display precision is the multiplier's decimals; the rate's keeps its steps (one
+// pulse in an interval) apart.
+TEST_F(GpioCounterTest, DisplayPrecisionOfTheTotalAndTheRate) {
+  GpioCounterOptions o = options();
+  o.multiplier = 0.001;
+  o.interval = 60s;
+  o.rate = GpioCounterOptions::Rate{"power", "Power", 3600s, "kW", "power"};
+  auto counter = make(o);
+  EXPECT_EQ(counter->entities()[0].display_precision, 3);
+  EXPECT_EQ(counter->entities()[1].display_precision, 2);  // 0.06 kW a pulse
+  o.multiplier = 0.25;
+  o.interval = 45s;
+  o.rate = GpioCounterOptions::Rate{"flow", "Flow", 60s, "L/min", "volume_flow_rate"};
+  counter = make(o);
+  EXPECT_EQ(counter->entities()[0].display_precision, 2);
+  EXPECT_EQ(counter->entities()[1].display_precision, 1);  // 0.333 L/min a pulse
 }
 
 TEST_F(GpioCounterTest, CountsTheFallingEdgesByDefault) {
@@ -173,6 +195,7 @@ TEST_F(GpioCounterTest, TheMultiplierKeepsItsDecimals) {
   ASSERT_TRUE(context_.run_until([&] { return context_.values("water").size() == 2; }));
   EXPECT_EQ(context_.values("water"), (Values{0.0, 0.3}));  // not 0.30000000000000004
   EXPECT_EQ(format_value(context_.values("water").back()), "0.3");
+  EXPECT_EQ(test::payload(context_.values("water").back(), counter->entities()[0]), "0.3");
 }
 
 TEST_F(GpioCounterTest, RatePerMinuteEveryInterval) {
@@ -200,6 +223,8 @@ TEST_F(GpioCounterTest, RatePerHour) {
   // 2 Wh in 0.2 s: 36 kW.
   EXPECT_EQ(context_.values("water_rate"), (Values{36.0}));
   EXPECT_EQ(context_.values("water"), (Values{0.0, 0.002}));
+  EXPECT_EQ(test::payload(context_.values("water_rate").back(), counter->entities()[1]), "36");
+  EXPECT_EQ(test::payload(context_.values("water").back(), counter->entities()[0]), "0.002");
 }
 
 TEST_F(GpioCounterTest, RestoresTheCountAndPersistsAtMostOncePerSaveInterval) {

@@ -6,8 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "pimqttd/sensors/humidity.hpp"
 #include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -92,6 +94,9 @@ TEST_F(Htu21dTest, TemperatureThenHumidityEachWithItsWait) {
   const test::DeviceCycle cycle = test::run_cycle(htu_);
   EXPECT_EQ(cycle.waits, (std::vector{50ms, 16ms}));
   EXPECT_EQ(test::keys(cycle.readings), (Strings{"temperature", "humidity"}));
+  // 24.6971... °C and 54.7910... %RH, published with two decimals.
+  EXPECT_EQ(test::payloads(cycle.readings, kTemperatureHumidity),
+            (Strings{"temperature=24.7", "humidity=54.79"}));
 }
 
 TEST_F(Htu21dTest, CrcMismatch) {

@@ -8,6 +8,7 @@
 #include "pimqttd/ha/discovery.hpp"
 #include "support/fake_sysfs.hpp"
 #include "support/recording_context.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -28,22 +29,34 @@ TEST(Hwmon, UnitsPerTheHwmonAbi) {
   const FakeSysfs sysfs;
   const fs::path device = sysfs.add_device(kHwmon, "hwmon4", "platform/ina/hwmon/hwmon4",
                                            {{"name", "test\n"},
-                                            {"temp1_input", "23500\n"},
-                                            {"in0_input", "5100\n"},
+                                            {"temp1_input", "48686\n"},
+                                            {"in0_input", "5123\n"},
                                             {"curr1_input", "1500\n"},
-                                            {"power1_input", "2500000\n"},
-                                            {"energy1_input", "3600000000\n"},
-                                            {"humidity1_input", "45000\n"},
+                                            {"power1_input", "2512345\n"},
+                                            {"energy1_input", "3603600000\n"},
+                                            {"humidity1_input", "45123\n"},
                                             {"fan1_input", "2950\n"},
                                             {"in0_lcrit_alarm", "1\n"},
                                             {"temp1_crit_alarm", "0\n"}});
-  EXPECT_EQ(read_value(device, "temp1"), Value{23.5});
-  EXPECT_EQ(read_value(device, "in0"), Value{5.1});
+  EXPECT_EQ(read_value(device, "temp1"), Value{48.686});
+  EXPECT_EQ(read_value(device, "in0"), Value{5.123});
   EXPECT_EQ(read_value(device, "curr1"), Value{1.5});
-  EXPECT_EQ(read_value(device, "power1"), Value{2.5});
-  EXPECT_EQ(read_value(device, "energy1"), Value{1.0});
-  EXPECT_EQ(read_value(device, "humidity1"), Value{45.0});
+  EXPECT_EQ(read_value(device, "power1"), Value{2.512345});
+  EXPECT_EQ(read_value(device, "energy1"), Value{1.001});
+  EXPECT_EQ(read_value(device, "humidity1"), Value{45.123});
   EXPECT_EQ(read_value(device, "fan1"), Value{2950.0});
+  // Published with the decimals of each channel type's table.
+  const auto payload = [&](const char* channel) {
+    const KernelChannel entity = hwmon_channel("ina", "INA", channel, 30s, device);
+    return test::payload(read_value(device, channel), entity.info);
+  };
+  EXPECT_EQ(payload("temp1"), "48.69");
+  EXPECT_EQ(payload("in0"), "5.123");
+  EXPECT_EQ(payload("curr1"), "1.5");
+  EXPECT_EQ(payload("power1"), "2.512");
+  EXPECT_EQ(payload("energy1"), "1.001");
+  EXPECT_EQ(payload("humidity1"), "45.12");
+  EXPECT_EQ(payload("fan1"), "2950");
   EXPECT_EQ(read_value(device, "in0_lcrit_alarm"), Value{true});
   EXPECT_EQ(read_value(device, "temp1_crit_alarm"), Value{false});
   EXPECT_EQ(list_hwmon_channels(device),
@@ -88,7 +101,7 @@ TEST(Hwmon, EntitiesValidateInHomeAssistant) {
   expected.device_class = "temperature";
   expected.state_class = "measurement";
   expected.unit = "°C";
-  expected.display_precision = 1;
+  expected.display_precision = 2;
   expected.interval = 30s;
   EXPECT_EQ(temp.info, expected);
 

@@ -9,6 +9,7 @@
 #include "pimqttd/ha/discovery.hpp"
 #include "support/fake_sysfs.hpp"
 #include "support/recording_context.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -33,16 +34,26 @@ TEST(Iio, ProcessedInputsAreConvertedToHomeAssistantUnits) {
   const fs::path device = sysfs.add_device(
       kIio, "iio:device0", "soc/i2c-1/1-0077/iio:device0",
       {{"name", "bme680\n"},
-       {"in_temp_input", "23450\n"},
+       {"in_temp_input", "23456\n"},
        {"in_pressure_input", "100.125000000\n"},
        {"in_humidityrelative_input", "45123\n"},
-       {"in_resistance_input", "123456\n"},
-       {"in_illuminance_input", "305\n"}});
-  EXPECT_DOUBLE_EQ(read_value(device, "temp"), 23.45);
+       {"in_resistance_input", "123456.7\n"},
+       {"in_illuminance_input", "305.41\n"}});
+  EXPECT_DOUBLE_EQ(read_value(device, "temp"), 23.456);
   EXPECT_DOUBLE_EQ(read_value(device, "pressure"), 1001.25);
   EXPECT_DOUBLE_EQ(read_value(device, "humidityrelative"), 45.123);
-  EXPECT_DOUBLE_EQ(read_value(device, "resistance"), 123456);
-  EXPECT_DOUBLE_EQ(read_value(device, "illuminance"), 305);
+  EXPECT_DOUBLE_EQ(read_value(device, "resistance"), 123456.7);
+  EXPECT_DOUBLE_EQ(read_value(device, "illuminance"), 305.41);
+  // Published with the decimals of each channel type's table.
+  const auto payload = [&](const char* channel) {
+    return test::payload(read_value(device, channel),
+                         iio_channel("env", "Env", channel, 30s).info);
+  };
+  EXPECT_EQ(payload("temp"), "23.46");
+  EXPECT_EQ(payload("pressure"), "1001.25");
+  EXPECT_EQ(payload("humidityrelative"), "45.12");
+  EXPECT_EQ(payload("resistance"), "123457");
+  EXPECT_EQ(payload("illuminance"), "305.4");
 }
 
 TEST(Iio, ConversionsAddNoDigitsTheKernelDidNotWrite) {
@@ -55,6 +66,10 @@ TEST(Iio, ConversionsAddNoDigitsTheKernelDidNotWrite) {
                                             {"in_voltage0_scale", "0.1\n"}});
   EXPECT_EQ(format_value(read_value(device, "pressure")), "1006.53253906");
   EXPECT_EQ(format_value(read_value(device, "voltage0")), "0.0003");
+  // ... and what is published keeps the digits the channel resolves.
+  EXPECT_EQ(test::payload(read_value(device, "pressure"),
+                          iio_channel("env", "Env", "pressure", 30s).info),
+            "1006.53");
 }
 
 TEST(Iio, RawValuesAreOffsetThenScaled) {
@@ -81,6 +96,13 @@ TEST(Iio, RawValuesAreOffsetThenScaled) {
   EXPECT_DOUBLE_EQ(read_value(device, "voltage1"), 2.048);
   EXPECT_DOUBLE_EQ(read_value(device, "current0"), 1.5);
   EXPECT_DOUBLE_EQ(read_value(device, "concentration_co2"), 1137);
+  // Published in the units' decimals: mV to 3 decimals of V, whole ppm.
+  const auto payload = [&](const char* channel) {
+    return test::payload(read_value(device, channel),
+                         iio_channel("adc", "ADC", channel, 30s).info);
+  };
+  EXPECT_EQ(payload("voltage0"), "0.5");
+  EXPECT_EQ(payload("concentration_co2"), "1137");
 }
 
 TEST(Iio, InputIsPreferredOverRaw) {
@@ -155,7 +177,7 @@ TEST(Iio, EntitiesOfTheMappedChannels) {
   expected.device_class = "temperature";
   expected.state_class = "measurement";
   expected.unit = "°C";
-  expected.display_precision = 1;
+  expected.display_precision = 2;
   expected.interval = 30s;
   EXPECT_EQ(temp.info, expected);
   EXPECT_EQ(temp.channel, "temp");

@@ -100,6 +100,15 @@ TEST(Ina219Settings, MakesItsDriver) {
     EXPECT_EQ(entities[i].state_class, "measurement");
     EXPECT_THAT(ha::validate_entity(entities[i]), ::testing::IsEmpty()) << entities[i].id;
   }
+  // 0.05 Ω and the 6.4 A it allows: Current_LSB 195 µA, Power_LSB 3.9 mW.
+  EXPECT_EQ(entities[0].display_precision, 3);
+  EXPECT_EQ(entities[1].display_precision, 4);
+  EXPECT_EQ(entities[2].display_precision, 3);
+  // 0.1 Ω and 1.6384 A: 50 µA and 1 mW.
+  const auto fine = make_sensor(
+      parse_sensor_entry(R"({"type": "ina219", "shunt_ohms": 0.1, "max_current": 1.6384})"));
+  EXPECT_EQ(fine->entities().at(1).display_precision, 5);
+  EXPECT_EQ(fine->entities().at(2).display_precision, 3);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -123,7 +124,27 @@ TEST_F(Ina219Test, DefaultShuntAndMaximum) {
   // trunc(10000 * 4194 / 4096) = 10239.
   set_readings();
   set(Ina219::kCurrentRegister, 10239);
-  EXPECT_DOUBLE_EQ(test::numbers(test::run_cycle(ina).readings).at(1), 10239 * 0.04096 / 419.4);
+  const test::DeviceCycle cycle = test::run_cycle(ina);
+  EXPECT_DOUBLE_EQ(test::numbers(cycle.readings).at(1), 10239 * 0.04096 / 419.4);
+  // Current_LSB 97.66 µA: five decimals; Power_LSB 1.95 mW: three.
+  EXPECT_EQ(test::payloads(cycle.readings, ina219_quantities(ina.current_lsb())),
+            (Strings{"bus_voltage=12", "current=0.99997", "power=23.439"}));
+}
+
+// Published with the decimals of each register's LSB: 4 mV, and for 0.1 Ω and 1.6384 A a
+// Current_LSB of 50 µA (five decimals) and a Power_LSB of 1 mW (three).
+TEST_F(Ina219Test, PublishedWithTheDecimalsOfTheLsbs) {
+  ina_.setup();
+  set(Ina219::kBusVoltageRegister, (3001 << 3) | 0x0002);
+  set(Ina219::kCurrentRegister, 12345);
+  set(Ina219::kPowerRegister, 1234);
+  const auto quantities = ina219_quantities(ina_.current_lsb());
+  EXPECT_EQ(test::payloads(test::run_cycle(ina_).readings, quantities),
+            (Strings{"bus_voltage=12.004", "current=0.61725", "power=1.234"}));
+  set(Ina219::kCurrentRegister, static_cast<std::uint16_t>(-3));
+  set(Ina219::kPowerRegister, 3);
+  EXPECT_EQ(test::payloads(test::run_cycle(ina_).readings, quantities),
+            (Strings{"bus_voltage=12.004", "current=-0.00015", "power=0.003"}));
 }
 
 TEST_F(Ina219Test, FlagsAndALostCalibration) {

@@ -12,6 +12,7 @@
 
 #include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -97,6 +98,12 @@ TEST_F(Lm75Test, CollectReadsTheTemperatureHighByteFirst) {
   EXPECT_EQ(std::get<double>(readings[0].value), 25.875);
   set_temperature(0xE700);
   EXPECT_EQ(std::get<double>(device_.collect().at(0).value), -25.0);
+  // Published with one decimal, the 0.125 °C steps apart.
+  EXPECT_EQ(test::payloads(readings, Lm75::kQuantities),
+            (std::vector<std::string>{"temperature=25.9"}));
+  set_temperature(0xFFE0);
+  EXPECT_EQ(test::payloads(device_.collect(), Lm75::kQuantities),
+            (std::vector<std::string>{"temperature=-0.1"}));
 }
 
 TEST_F(Lm75Test, WakesAChipLeftInShutdown) {

@@ -12,6 +12,7 @@
 
 #include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -121,7 +122,16 @@ TEST_F(Mcp9808Test, CollectReadsTheAmbientTemperature) {
   EXPECT_EQ(readings[0].key, "temperature");
   EXPECT_EQ(std::get<double>(readings[0].value), 25.25);
   set(0x05, 0x1E7F);
-  EXPECT_EQ(std::get<double>(device_.collect().at(0).value), -24.0625);
+  const auto negative = device_.collect();
+  EXPECT_EQ(std::get<double>(negative.at(0).value), -24.0625);
+  // Published with two decimals: the 0.0625 °C steps stay apart.
+  EXPECT_EQ(test::payloads(readings, Mcp9808::kQuantities),
+            (std::vector<std::string>{"temperature=25.25"}));
+  EXPECT_EQ(test::payloads(negative, Mcp9808::kQuantities),
+            (std::vector<std::string>{"temperature=-24.06"}));
+  set(0x05, 0x0191);
+  EXPECT_EQ(test::payloads(device_.collect(), Mcp9808::kQuantities),
+            (std::vector<std::string>{"temperature=25.06"}));
 }
 
 TEST_F(Mcp9808Test, WakesAChipLeftInShutdown) {

@@ -6,8 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "pimqttd/sensors/humidity.hpp"
+#include "pimqttd/sensors/sensirion.hpp"
 #include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
+#include "support/payloads.hpp"
 
 namespace pimqttd::sensors {
 namespace {
@@ -59,6 +62,24 @@ TEST_F(Sht3xTest, FirstCycleReadsTheSerialNumberThenMeasures) {
   EXPECT_EQ(test::keys(readings), (Strings{"temperature", "humidity"}));
   EXPECT_EQ(test::numbers(readings), (std::vector<double>{25.0, 20.0}));
   EXPECT_EQ(sht_.begin_next(), std::nullopt);
+}
+
+// Two words with their CRCs, as the chip sends a measurement.
+std::vector<std::uint8_t> words(std::uint16_t temperature, std::uint16_t humidity) {
+  const auto hi = [](std::uint16_t w) { return static_cast<std::uint8_t>(w >> 8U); };
+  const auto lo = [](std::uint16_t w) { return static_cast<std::uint8_t>(w & 0xFFU); };
+  return {hi(temperature), lo(temperature), sensirion_crc(temperature),
+          hi(humidity),    lo(humidity),    sensirion_crc(humidity)};
+}
+
+// 0x6789 is 25.7770... °C and 0x8ABC 54.1939... %RH: published with two decimals.
+TEST_F(Sht3xTest, PublishedWithTwoDecimals) {
+  queue_serial();
+  bus_->queue_read(kAddress, words(0x6789, 0x8ABC));
+  sht_.setup();
+  const test::DeviceCycle cycle = test::run_cycle(sht_);
+  EXPECT_EQ(test::payloads(cycle.readings, kTemperatureHumidity),
+            (Strings{"temperature=25.78", "humidity=54.19"}));
 }
 
 TEST_F(Sht3xTest, LaterCyclesMeasureStraightAwayUntilTheNextSetup) {

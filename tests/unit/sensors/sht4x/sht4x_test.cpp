@@ -7,8 +7,11 @@
 #include <vector>
 
 #include "pimqttd/sensors/humidity.hpp"
+#include "pimqttd/sensors/humidity.hpp"
+#include "pimqttd/sensors/sensirion.hpp"
 #include "support/device_steps.hpp"
 #include "support/fake_i2c_bus.hpp"
+#include "support/payloads.hpp"
 #include "support/loop.hpp"
 #include "support/recording_context.hpp"
 
@@ -73,6 +76,19 @@ TEST_F(Sht4xTest, SerialNumberThenHighRepeatabilityMeasurement) {
   EXPECT_EQ(cycle.waits, (std::vector{10ms}));
   EXPECT_EQ(bus_->writes(kAddress), (Bytes{{0xFD}}));
   EXPECT_EQ(test::numbers(cycle.readings), (std::vector<double>{-45.0, 100.0}));
+}
+
+// 0x6789 is 25.7770... °C and 0x8ABC 61.7424... %RH: published with two decimals.
+TEST_F(Sht4xTest, PublishedWithTwoDecimals) {
+  Sht4x sht(bus_, kAddress);
+  queue_serial();
+  const std::uint8_t t_crc = sensirion_crc(0x6789);
+  const std::uint8_t h_crc = sensirion_crc(0x8ABC);
+  bus_->queue_read(kAddress, {0x67, 0x89, t_crc, 0x8A, 0xBC, h_crc});
+  sht.setup();
+  const test::DeviceCycle cycle = test::run_cycle(sht);
+  EXPECT_EQ(test::payloads(cycle.readings, kTemperatureHumidity),
+            (Strings{"temperature=25.78", "humidity=61.74"}));
 }
 
 TEST_F(Sht4xTest, CrcErrorsNackAndWrongChip) {

@@ -23,6 +23,7 @@
 #include "pimqttd/core/worker.hpp"
 #include "pimqttd/ha/discovery.hpp"
 #include "support/log_capture.hpp"
+#include "support/payloads.hpp"
 #include "support/recording_context.hpp"
 #include "support/temp_dir.hpp"
 
@@ -364,6 +365,56 @@ TEST_F(SystemSensorTest, PublishesEverythingAtStart) {
                 published("system_soft_temperature_limit_since_boot", false),
             }));
   sensor.stop();
+}
+
+// What the daemon publishes for values with many decimals: each rounded to its entity's
+// display precision.
+TEST_F(SystemSensorTest, PublishedWithTheirDisplayPrecision) {
+  write_full_tree();
+  write("proc/meminfo",
+        "MemTotal: 3919284 kB\nMemAvailable: 3213180 kB\nSwapTotal: 102396 kB\n"
+        "SwapFree: 99000 kB\n");
+  write("proc/loadavg", "0.07 1.25 2.00 1/120 4242\n");
+  disks_["/"] = hw::DiskUsage{4096, 7000, 4965, 4600};  // 2035 used of 6635: 30.67 %
+  SystemSensor sensor(options(every_metric()));
+  sensor.start(context_);
+  now_ += 3s;
+  write("proc/stat", "cpu  250 0 150 1000 133 0 0 0 0 0\nbtime 1700000000\n");  // 200 of 533
+  write("proc/net/dev", net_dev(1000000 + 12345, 500000 + 777));
+  ASSERT_TRUE(context_.run_until([&] {
+    return context_.count("system_cpu_usage") == 1 &&
+           context_.count("system_network_eth0_tx") == 1;
+  }));
+  sensor.stop();
+
+  std::map<std::string, std::string> payloads;
+  for (const EntityInfo& entity : sensor.entities()) {
+    const auto values = context_.values(entity.id);
+    if (!values.empty()) payloads[entity.id] = test::payload(values.back(), entity);
+  }
+  EXPECT_EQ(payloads, (std::map<std::string, std::string>{
+                          {"system_cpu_temperature", "48.3"},  // 48.312
+                          {"system_cpu_usage", "37.5"},        // 37.523...
+                          {"system_network_eth0_rx", "4.1"},   // 4.115
+                          {"system_network_eth0_tx", "0.3"},   // 0.259
+                          {"system_load_1m", "0.07"},
+                          {"system_load_5m", "1.25"},
+                          {"system_load_15m", "2"},
+                          {"system_memory_used", "18"},    // 18.016...
+                          {"system_swap_used", "3.3"},     // 3.3165...
+                          {"system_disk_used_root", "30.7"},
+                          {"system_disk_used_boot_firmware", "50"},
+                          {"system_uptime", "2023-11-14T22:13:20+00:00"},
+                          {"system_wifi_signal_wlan0", "-52"},
+                          {"system_under_voltage", "ON"},
+                          {"system_under_voltage_since_boot", "ON"},
+                          {"system_frequency_capped", "OFF"},
+                          {"system_frequency_capped_since_boot", "OFF"},
+                          {"system_throttled", "ON"},
+                          {"system_throttled_since_boot", "ON"},
+                          {"system_soft_temperature_limit", "OFF"},
+                          {"system_soft_temperature_limit_since_boot", "OFF"},
+                      }));
 }
 
 TEST_F(SystemSensorTest, CpuUsageFromTwoSnapshots) {
