@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -198,9 +199,26 @@ Process::Process(std::vector<std::string> argv, ProcessOptions options) : argv_(
   }
   c_argv.push_back(nullptr);
 
+  std::vector<std::string> environment = options.environment;
+  for (char** variable = environ; *variable != nullptr; ++variable) {
+    const std::string_view entry(*variable);
+    const std::string_view name = entry.substr(0, entry.find('='));
+    const bool replaced = std::any_of(environment.begin(), environment.end(), [&](const auto& e) {
+      return e.size() > name.size() && e.compare(0, name.size(), name) == 0 &&
+             e[name.size()] == '=';
+    });
+    if (!replaced) environment.emplace_back(entry);
+  }
+  std::vector<char*> c_environment;
+  c_environment.reserve(environment.size() + 1);
+  for (auto& variable : environment) {
+    c_environment.push_back(variable.data());
+  }
+  c_environment.push_back(nullptr);
+
   pid_t pid = -1;
   if (const int rc = ::posix_spawn(&pid, program->c_str(), actions.get(), attributes.get(),
-                                   c_argv.data(), environ);
+                                   c_argv.data(), c_environment.data());
       rc != 0) {
     throw_errno(rc, "Process: cannot start " + join(argv_));
   }
