@@ -23,7 +23,8 @@
   X(ads1115)                    \
   X(ina219)                     \
   X(iio)                        \
-  X(hwmon)
+  X(hwmon)                      \
+  X(host_controls)
 
 namespace pimqttd::sensors {
 
