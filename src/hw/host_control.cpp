@@ -2,7 +2,6 @@
 
 #include <poll.h>
 #include <systemd/sd-bus.h>
-#include <systemd/sd-login.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -31,7 +30,7 @@ struct MessageDeleter {
   void operator()(sd_bus_message* m) const noexcept { static_cast<void>(sd_bus_message_unref(m)); }
 };
 struct FreeDeleter {
-  void operator()(char* text) const noexcept { std::free(text); }
+  void operator()(char* text) const noexcept { std::free(text); }  // NOLINT: sd-bus's malloc
 };
 using BusPtr = std::unique_ptr<sd_bus, BusDeleter>;
 using MessagePtr = std::unique_ptr<sd_bus_message, MessageDeleter>;
@@ -44,10 +43,16 @@ struct Method {
   const char* member;
 };
 
-constexpr Method kLogind{"org.freedesktop.login1", "/org/freedesktop/login1",
-                         "org.freedesktop.login1.Manager", nullptr};
-constexpr Method kSystemd{"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-                          "org.freedesktop.systemd1.Manager", "RestartUnit"};
+constexpr Method kReboot{"org.freedesktop.login1", "/org/freedesktop/login1",
+                         "org.freedesktop.login1.Manager", "Reboot"};
+constexpr Method kPowerOff{"org.freedesktop.login1", "/org/freedesktop/login1",
+                           "org.freedesktop.login1.Manager", "PowerOff"};
+constexpr Method kGetUnitByPid{"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "GetUnitByPID"};
+constexpr Method kRestartUnit{"org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                              "org.freedesktop.systemd1.Manager", "RestartUnit"};
+/// Where systemd's unit objects live: the unit's name is the rest of the path, escaped.
+constexpr const char* kUnitPathPrefix = "/org/freedesktop/systemd1/unit";
 
 std::string errno_text(int negative_errno) {
   return std::error_code(-negative_errno, std::generic_category()).message();
@@ -68,29 +73,16 @@ std::string_view action_service(HostAction action) noexcept {
   return action == HostAction::restart_service ? "systemd" : "systemd-logind";
 }
 
-UnitLookup UnitLookup::sd_login() noexcept { return {sd_pid_get_unit, sd_pid_get_user_unit}; }
-
-OwnUnit own_service_unit(const UnitLookup& lookup) {
-  char* raw = nullptr;
-  const int found = lookup.unit(0, &raw);
-  const CString unit(raw);
-  if (found < 0 || unit == nullptr) {
-    return {"", fmt::format("the daemon does not run in a systemd unit (sd_pid_get_unit: {})",
-                            errno_text(found < 0 ? found : -ENODATA))};
+std::string restart_problem(std::string_view unit) {
+  if (unit.starts_with("user@") && unit.ends_with(".service")) {
+    return fmt::format("the daemon runs under a user's service manager ({}), not as a system "
+                       "service",
+                       unit);
   }
-  char* raw_user = nullptr;
-  const int user_found = lookup.user_unit(0, &raw_user);
-  const CString user_unit(raw_user);
-  if (user_found >= 0 && user_unit != nullptr) {
-    return {"", fmt::format("the daemon runs as {} under a user's service manager ({}), not as a "
-                            "system service",
-                            user_unit.get(), unit.get())};
+  if (!unit.ends_with(".service")) {
+    return fmt::format("the daemon does not run as a systemd service (it runs in {})", unit);
   }
-  std::string name(unit.get());
-  if (!name.ends_with(".service")) {
-    return {"", fmt::format("the daemon does not run as a systemd service (it runs in {})", name)};
-  }
-  return {std::move(name), ""};
+  return "";
 }
 
 // One request: its own connection, the call sent on it, the loop's watch of its fd and one timer
@@ -102,15 +94,14 @@ class DbusHostControl::Call {
         deadline_(Clock::now() + owner.options_.timeout + kGrace) {}
 
   void start() {
-    if (action_ == HostAction::restart_service) {
-      OwnUnit own = owner_.options_.own_unit();
-      if (own.name.empty()) return fail_soon(own.problem);
-      unit_ = std::move(own.name);
-    }
     if (const int r = connect(); r < 0) {
       return fail_soon(fmt::format("cannot connect to {}: {}", bus_name(), errno_text(r)));
     }
-    if (const int r = send(); r < 0) {
+    // A restart first asks systemd which unit the daemon runs in (on_unit sends the restart).
+    const int r = action_ == HostAction::reboot      ? send(kReboot, &Call::on_reply)
+                  : action_ == HostAction::power_off ? send(kPowerOff, &Call::on_reply)
+                                                     : send(kGetUnitByPid, &Call::on_unit);
+    if (r < 0) {
       return fail_soon(fmt::format("cannot send the call on {}: {}", bus_name(), errno_text(r)));
     }
     const int fd = sd_bus_get_fd(bus_.get());
@@ -151,25 +142,56 @@ class DbusHostControl::Call {
     return sd_bus_start(raw);
   }
 
-  int send() {
-    Method method = action_ == HostAction::restart_service ? kSystemd : kLogind;
-    if (action_ == HostAction::reboot) method.member = "Reboot";
-    if (action_ == HostAction::power_off) method.member = "PowerOff";
+  /// Sends `method` with its arguments: logind's "interactive" false (no password prompt),
+  /// GetUnitByPID's PID 0 (the caller), RestartUnit's unit and job mode.
+  int send(const Method& method, sd_bus_message_handler_t on_answer) {
     sd_bus_message* raw = nullptr;
     int r = sd_bus_message_new_method_call(bus_.get(), &raw, method.destination, method.path,
                                            method.interface, method.member);
     const MessagePtr message(raw);
     if (r < 0) return r;
-    // logind's argument is "interactive": false, no password prompt; systemd's the unit and
-    // the job mode.
-    r = action_ == HostAction::restart_service
-            ? sd_bus_message_append(raw, "ss", unit_.c_str(), "replace")
-            : sd_bus_message_append(raw, "b", 0);
+    if (&method == &kRestartUnit) {
+      r = sd_bus_message_append(raw, "ss", unit_.c_str(), "replace");
+    } else if (&method == &kGetUnitByPid) {
+      r = sd_bus_message_append(raw, "u", 0u);
+    } else {
+      r = sd_bus_message_append(raw, "b", 0);
+    }
     if (r < 0) return r;
     const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
         owner_.options_.timeout);
-    return sd_bus_call_async(bus_.get(), nullptr, raw, &Call::on_reply, this,
+    return sd_bus_call_async(bus_.get(), nullptr, raw, on_answer, this,
                              static_cast<std::uint64_t>(usec.count()));
+  }
+
+  /// GetUnitByPID's answer: the unit's object path, whose last part is its escaped name.
+  static int on_unit(sd_bus_message* reply, void* userdata, sd_bus_error* /*error*/) {
+    Call& call = *static_cast<Call*>(userdata);
+    if (const sd_bus_error* error = sd_bus_message_get_error(reply); error != nullptr) {
+      call.fail(fmt::format("systemd does not know the daemon's unit: {}: {}",
+                            error->name != nullptr ? error->name : "",
+                            error->message != nullptr ? error->message : ""),
+                error->name != nullptr ? error->name : "");
+      return 0;
+    }
+    const char* path = nullptr;
+    char* raw = nullptr;
+    if (sd_bus_message_read(reply, "o", &path) < 0 ||
+        sd_bus_path_decode(path, kUnitPathPrefix, &raw) <= 0) {
+      call.fail(fmt::format("systemd answered GetUnitByPID with {}, not a unit",
+                            path != nullptr ? path : "nothing"));
+      return 0;
+    }
+    const CString unit(raw);
+    if (std::string problem = restart_problem(unit.get()); !problem.empty()) {
+      call.fail(problem);
+      return 0;
+    }
+    call.unit_ = unit.get();
+    if (const int r = call.send(kRestartUnit, &Call::on_reply); r < 0) {
+      call.fail(fmt::format("cannot send the call on {}: {}", call.bus_name(), errno_text(r)));
+    }
+    return 0;
   }
 
   static int on_reply(sd_bus_message* reply, void* userdata, sd_bus_error* /*error*/) {
@@ -194,12 +216,19 @@ class DbusHostControl::Call {
     return 0;
   }
 
-  /// A failure before the call was answered; reported from the loop, never from request().
-  void fail_soon(std::string_view why) {
+  /// The request ends without the service's verdict on it: `why`, and the D-Bus error behind
+  /// it if there is one.
+  void fail(std::string_view why, std::string error_name = {}) {
     HostActionResult result;
+    result.error_name = std::move(error_name);
     result.summary =
         fmt::format("cannot ask {} for the {}: {}", action_service(action_), what(), why);
     result_ = std::move(result);
+  }
+
+  /// fail(), reported from the loop (never from request()).
+  void fail_soon(std::string_view why) {
+    fail(why);
     watch_.reset();
     timer_ = owner_.loop_.start_timer(Clock::duration::zero(), [this] { drive(); });
   }
@@ -253,7 +282,7 @@ class DbusHostControl::Call {
   HostAction action_;
   Done done_;
   Clock::time_point deadline_;
-  std::string unit_;  ///< the unit to restart
+  std::string unit_;  ///< the unit to restart, once systemd named it
   std::optional<HostActionResult> result_;
   BusPtr bus_;
   core::WatchHandle watch_;  ///< of bus_'s fd: declared after it, so destroyed before it closes

@@ -3,11 +3,8 @@
 // private dbus-daemon (DBUS_SYSTEM_BUS_ADDRESS, which sd-bus reads) with fake login1 and
 // systemd1 services that record the calls and answer as the test says. The daemon writes its
 // log as it does under systemd (JOURNAL_STREAM names its stderr): each line with its journald
-// priority, so the press's notice shows as <5>.
-//
-// The restart button is left out here: which unit the daemon runs in depends on how the test
-// is run; its call is checked at the seam (tests/unit/hw/host_control_test.cpp) and in the
-// booted system (tests/system, run-service-test).
+// priority, so the press's notice shows as <5>. The fake systemd tells the daemon it runs in
+// pimqttd.service.
 
 #include <sys/stat.h>
 
@@ -27,10 +24,10 @@ namespace {
 
 using Calls = std::vector<std::string>;
 
-const std::string kReboot =
-    "org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager.Reboot(false)";
-const std::string kPowerOff =
-    "org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager.PowerOff(false)";
+const std::string& kReboot = kRebootCall;
+const std::string& kPowerOff = kPowerOffCall;
+const std::string& kGetUnit = kGetUnitByPidCall;
+const std::string kRestart = restart_unit_call("pimqttd.service");
 
 class HostControlsDaemonTest : public DaemonTest {
  protected:
@@ -114,6 +111,16 @@ TEST_F(HostControlsDaemonTest, APressAsksLogindAndEveryStepIsLoggedWithItsPriori
             std::string::npos)
       << logs();
 
+  press("host_restart");
+  ASSERT_TRUE(logged("<6>host_restart: systemd accepted the restart of pimqttd.service (job "
+                     "/org/freedesktop/systemd1/job/42)"))
+      << logs();
+  EXPECT_NE(daemon_log().find("<5>host_restart: Restart pimqttd pressed: asking systemd to "
+                              "restart pimqttd's service\n"),
+            std::string::npos)
+      << logs();
+  EXPECT_EQ(services_.calls(), (Calls{kReboot, kGetUnit, kRestart}));
+
   services_.refuse("org.freedesktop.DBus.Error.InteractiveAuthorizationRequired",
                    "Interactive authentication required.");
   press("host_power_off");
@@ -124,12 +131,12 @@ TEST_F(HostControlsDaemonTest, APressAsksLogindAndEveryStepIsLoggedWithItsPriori
       "/usr/share/polkit-1/rules.d/60-pimqttd.rules, which lets the user pimqttd reboot, power "
       "off and restart pimqttd.service, is in place; see host_controls in pimqttd.json(5))"))
       << logs();
-  EXPECT_EQ(services_.calls(), (Calls{kReboot, kPowerOff}));
+  EXPECT_EQ(services_.calls(), (Calls{kReboot, kGetUnit, kRestart, kPowerOff}));
 
   press("host_reboot", "reboot now");
   ASSERT_TRUE(logged("<4>host_reboot: ignored the command \"reboot now\": expected PRESS"))
       << logs();
-  EXPECT_EQ(services_.calls(), (Calls{kReboot, kPowerOff}));
+  EXPECT_EQ(services_.calls().size(), 4u);
   ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
 }
 

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -35,7 +36,7 @@ void check(int r, const std::string& what) {
   if (r < 0) throw std::system_error(-r, std::generic_category(), what);
 }
 
-/// The message's arguments as "false", "\"text\"", "?" for anything else, comma-separated.
+/// The message's arguments as "false", "0", "\"text\"", "?" for anything else, comma-separated.
 /// (Called from sd-bus: never throws.)
 std::string arguments_of(sd_bus_message* m) {
   std::string out;
@@ -44,9 +45,12 @@ std::string arguments_of(sd_bus_message* m) {
   while (sd_bus_message_peek_type(m, &type, &contents) > 0) {
     if (!out.empty()) out += ", ";
     int boolean = 0;
+    std::uint32_t number = 0;
     const char* text = nullptr;
     if (type == SD_BUS_TYPE_BOOLEAN && sd_bus_message_read_basic(m, type, &boolean) >= 0) {
       out += boolean != 0 ? "true" : "false";
+    } else if (type == SD_BUS_TYPE_UINT32 && sd_bus_message_read_basic(m, type, &number) >= 0) {
+      out += std::to_string(number);
     } else if ((type == SD_BUS_TYPE_STRING || type == SD_BUS_TYPE_OBJECT_PATH) &&
                sd_bus_message_read_basic(m, type, &text) >= 0) {
       out += '"' + std::string(or_empty(text)) + '"';
@@ -132,6 +136,11 @@ FakeHostServices::~FakeHostServices() {
   for (sd_bus_message* call : unanswered_) sd_bus_message_unref(call);
 }
 
+void FakeHostServices::set_caller_unit(std::string unit) {
+  const std::lock_guard lock(mutex_);
+  caller_unit_ = std::move(unit);
+}
+
 void FakeHostServices::refuse(std::string error_name, std::string message) {
   const std::lock_guard lock(mutex_);
   answer_ = Answer::refuse;
@@ -166,12 +175,24 @@ int FakeHostServices::Handler::on_call(sd_bus_message* call, void* userdata,
                            arguments_of(call) + ")";
   const std::lock_guard lock(self.mutex_);
   self.calls_.push_back(text);
+  // (Replies that cannot be sent leave the client waiting: the test's deadline reports it.)
+  if (member == "GetUnitByPID") {
+    char* path = nullptr;
+    if (self.caller_unit_.empty() ||
+        sd_bus_path_encode("/org/freedesktop/systemd1/unit", self.caller_unit_.c_str(), &path) < 0) {
+      static_cast<void>(sd_bus_reply_method_errorf(call, "org.freedesktop.systemd1.NoUnitForPID",
+                                                   "The caller does not belong to any loaded unit."));
+      return 1;
+    }
+    static_cast<void>(sd_bus_reply_method_return(call, "o", path));
+    std::free(path);  // NOLINT: sd-bus's malloc
+    return 1;
+  }
   switch (self.answer_) {
     case Answer::silent:
       self.unanswered_.push_back(sd_bus_message_ref(call));
       return 1;
     case Answer::refuse:
-      // A reply that cannot be sent leaves the client waiting: the test's deadline reports it.
       static_cast<void>(sd_bus_reply_method_errorf(call, self.error_name_.c_str(), "%s",
                                                    self.error_message_.c_str()));
       return 1;

@@ -39,9 +39,25 @@ class PrivateBus {
   std::string address_;
 };
 
+/// The host controls' calls as FakeHostServices::calls() records them.
+inline const std::string kRebootCall =
+    "org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager.Reboot(false)";
+inline const std::string kPowerOffCall =
+    "org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager.PowerOff(false)";
+inline const std::string kGetUnitByPidCall =
+    "org.freedesktop.systemd1 /org/freedesktop/systemd1 "
+    "org.freedesktop.systemd1.Manager.GetUnitByPID(0)";
+inline std::string restart_unit_call(const std::string& unit) {
+  return "org.freedesktop.systemd1 /org/freedesktop/systemd1 "
+         "org.freedesktop.systemd1.Manager.RestartUnit(\"" +
+         unit + "\", \"replace\")";
+}
+
 /// systemd-logind and systemd, as far as the host controls call them: every method call to
 /// /org/freedesktop/login1 or /org/freedesktop/systemd1 is recorded and answered. A thread of
 /// its own serves the connection (so that a test's loop can run the client meanwhile).
+/// GetUnitByPID is answered with the unit set_caller_unit() names; the others (Reboot,
+/// PowerOff, RestartUnit) as accept(), refuse() or stay_silent() last said.
 class FakeHostServices {
  public:
   /// Connects to `address` and owns both names before returning.
@@ -50,6 +66,9 @@ class FakeHostServices {
   FakeHostServices(const FakeHostServices&) = delete;
   FakeHostServices& operator=(const FakeHostServices&) = delete;
 
+  /// GetUnitByPID from now on answers that the caller runs in `unit` (default
+  /// "pimqttd.service"); "": org.freedesktop.systemd1.NoUnitForPID.
+  void set_caller_unit(std::string unit);
   /// Every call from now on is answered with this D-Bus error.
   void refuse(std::string error_name, std::string message);
   /// Every call from now on gets its normal answer: nothing for Reboot and PowerOff, the job
@@ -61,6 +80,7 @@ class FakeHostServices {
   /// The calls received, in order, each as
   /// "<destination> <path> <interface>.<member>(<arguments>)", the arguments as a C-like list:
   /// `org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager.Reboot(false)`,
+  /// `... org.freedesktop.systemd1.Manager.GetUnitByPID(0)`,
   /// `... org.freedesktop.systemd1.Manager.RestartUnit("pimqttd.service", "replace")`.
   [[nodiscard]] std::vector<std::string> calls() const;
 
@@ -78,6 +98,7 @@ class FakeHostServices {
   Answer answer_ = Answer::accept;
   std::string error_name_;
   std::string error_message_;
+  std::string caller_unit_ = "pimqttd.service";
   std::vector<std::string> calls_;
   std::vector<sd_bus_message*> unanswered_;  ///< kept referenced while silent
   std::thread thread_;

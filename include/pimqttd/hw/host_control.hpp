@@ -8,7 +8,12 @@
 // - power off: the same object's PowerOff(false)
 // - restart:   org.freedesktop.systemd1 /org/freedesktop/systemd1
 //              org.freedesktop.systemd1.Manager.RestartUnit(<own unit>, "replace"), the own unit
-//              being the service this process runs in (own_service_unit()).
+//              being the one systemd answers to GetUnitByPID(0) on the same connection (0: the
+//              caller, whose PID systemd takes from the bus), and only a system service
+//              (restart_problem()).
+// The own unit comes from systemd rather than from sd_pid_get_unit(0): sd-login reads
+// /proc/1/cgroup to find the cgroup root, and the unit's ProtectProc=invisible hides PID 1, so
+// under the service's own sandbox it fails with ESRCH.
 // The `false` is logind's "interactive": no password prompt is possible, so polkit decides at
 // once. Whether the caller may do it is polkit's decision (systemd-logind asks for
 // org.freedesktop.login1.reboot, -multiple-sessions when other users are logged in, and
@@ -27,8 +32,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <sys/types.h>
 
 namespace pimqttd::core {
 class EventLoop;
@@ -53,7 +56,8 @@ struct HostActionResult {
   /// One line saying what happened, for the log: "systemd-logind accepted the reboot",
   /// "systemd accepted the restart of pimqttd.service (job /org/freedesktop/systemd1/job/42)",
   /// "systemd-logind refused the reboot: <error name>: <error message>", "cannot ask
-  /// systemd-logind for the reboot: cannot connect to the system bus: ...".
+  /// systemd-logind for the reboot: cannot connect to the system bus: ...", "cannot ask systemd
+  /// for the restart: the daemon does not run as a systemd service (it runs in session-2.scope)".
   std::string summary;
   friend bool operator==(const HostActionResult&, const HostActionResult&) = default;
 };
@@ -73,37 +77,20 @@ class HostControl {
   virtual void request(HostAction action, Done done) = 0;
 };
 
-/// The unit this process runs in, as systemd's RestartUnit needs it, or why there is none.
-struct OwnUnit {
-  std::string name;     ///< "pimqttd.service"; empty when `problem` says why not
-  std::string problem;  ///< "pimqttd does not run as a systemd service (it runs in session-2.scope)"
-};
-
-/// The C functions own_service_unit() asks (sd-login's sd_pid_get_unit and
-/// sd_pid_get_user_unit); tests pass their own.
-struct UnitLookup {
-  using Function = int (*)(pid_t pid, char** unit);
-  Function unit = nullptr;
-  Function user_unit = nullptr;
-  /// sd-login's functions.
-  [[nodiscard]] static UnitLookup sd_login() noexcept;
-};
-
-/// This process's system service unit (sd_pid_get_unit(0)). Only a ".service" of the system
-/// manager counts: a process started from a login session sits in a scope ("session-2.scope",
-/// which cannot be restarted), and one run by a user's manager has the system unit
-/// "user@1000.service" (restarting it would end that user's services), so both are refused.
-[[nodiscard]] OwnUnit own_service_unit(const UnitLookup& lookup = UnitLookup::sd_login());
+/// Why `unit`, the unit systemd says the daemon runs in, is not one to restart; "" when it is.
+/// Only a ".service" of the system manager is: a process started from a login session sits in
+/// a scope ("session-2.scope", which cannot be restarted), and one run by a user's service
+/// manager is in that manager's unit ("user@1000.service": restarting it would end every
+/// service of that user).
+[[nodiscard]] std::string restart_problem(std::string_view unit);
 
 struct DbusHostControlOptions {
   /// The bus to call: empty for the system bus (sd_bus_open_system: $DBUS_SYSTEM_BUS_ADDRESS,
   /// else /run/dbus/system_bus_socket); tests give a private bus ("unix:path=/tmp/.../bus").
   std::string bus_address;
-  /// How long the call may take before it fails with org.freedesktop.DBus.Error.NoReply
+  /// How long each call may take before it fails with org.freedesktop.DBus.Error.NoReply
   /// ("Method call timed out"); a connection that never gets that far fails a second later.
   std::chrono::milliseconds timeout{std::chrono::seconds{25}};
-  /// The unit to restart, asked on each restart request.
-  std::function<OwnUnit()> own_unit = [] { return own_service_unit(); };
 };
 
 class DbusHostControl final : public HostControl {

@@ -35,20 +35,16 @@ HostActionResult refused(std::string error_name, std::string summary) {
 }
 HostActionResult failed(std::string summary) { return {false, "", std::move(summary)}; }
 
-const std::string kReboot =
-    "org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager.Reboot(false)";
-const std::string kPowerOff =
-    "org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager.PowerOff(false)";
-const std::string kRestart =
-    "org.freedesktop.systemd1 /org/freedesktop/systemd1 "
-    "org.freedesktop.systemd1.Manager.RestartUnit(\"pimqttd.service\", \"replace\")";
+const std::string& kReboot = test::kRebootCall;
+const std::string& kPowerOff = test::kPowerOffCall;
+const std::string& kGetUnit = test::kGetUnitByPidCall;
+const std::string kRestart = test::restart_unit_call("pimqttd.service");
 
 class DbusHostControlTest : public ::testing::Test {
  protected:
   [[nodiscard]] DbusHostControlOptions options() const {
     DbusHostControlOptions o;
     o.bus_address = bus_.address();
-    o.own_unit = [] { return OwnUnit{"pimqttd.service", ""}; };
     return o;
   }
 
@@ -81,12 +77,19 @@ TEST_F(DbusHostControlTest, PowerOffCallsLogindsPowerOffNotInteractive) {
   EXPECT_EQ(services_.calls(), Calls{kPowerOff});
 }
 
-TEST_F(DbusHostControlTest, RestartCallsSystemdsRestartUnitOfTheOwnUnitReplacing) {
+TEST_F(DbusHostControlTest, RestartAsksSystemdForTheOwnUnitThenRestartsItReplacing) {
   DbusHostControl control(loop_, options());
   EXPECT_EQ(ask(control, HostAction::restart_service),
             accepted("systemd accepted the restart of pimqttd.service "
                      "(job /org/freedesktop/systemd1/job/42)"));
-  EXPECT_EQ(services_.calls(), Calls{kRestart});
+  EXPECT_EQ(services_.calls(), (Calls{kGetUnit, kRestart}));
+
+  // The unit's name as systemd escapes it in the object path.
+  services_.set_caller_unit("pimqttd@dev-i2c_1.service");
+  EXPECT_EQ(ask(control, HostAction::restart_service),
+            accepted("systemd accepted the restart of pimqttd@dev-i2c_1.service "
+                     "(job /org/freedesktop/systemd1/job/42)"));
+  EXPECT_EQ(services_.calls().back(), test::restart_unit_call("pimqttd@dev-i2c_1.service"));
 }
 
 TEST_F(DbusHostControlTest, ARefusalCarriesTheDbusErrorNameAndMessage) {
@@ -104,21 +107,29 @@ TEST_F(DbusHostControlTest, ARefusalCarriesTheDbusErrorNameAndMessage) {
             refused("org.freedesktop.DBus.Error.AccessDenied",
                     "systemd refused the restart of pimqttd.service: "
                     "org.freedesktop.DBus.Error.AccessDenied: Access denied"));
-  EXPECT_EQ(services_.calls(), (Calls{kReboot, kRestart}));
+  EXPECT_EQ(services_.calls(), (Calls{kReboot, kGetUnit, kRestart}));
 }
 
-TEST_F(DbusHostControlTest, WithoutAServiceUnitARestartIsRefusedWithoutACall) {
-  DbusHostControlOptions o = options();
-  o.own_unit = [] {
-    return OwnUnit{"", "the daemon does not run as a systemd service (it runs in session-2.scope)"};
-  };
-  DbusHostControl control(loop_, o);
+TEST_F(DbusHostControlTest, OutsideASystemServiceARestartIsNotAskedFor) {
+  DbusHostControl control(loop_, options());
+  services_.set_caller_unit("session-2.scope");
   EXPECT_EQ(ask(control, HostAction::restart_service),
             failed("cannot ask systemd for the restart: the daemon does not run as a systemd "
                    "service (it runs in session-2.scope)"));
+  services_.set_caller_unit("user@1000.service");
+  EXPECT_EQ(ask(control, HostAction::restart_service),
+            failed("cannot ask systemd for the restart: the daemon runs under a user's service "
+                   "manager (user@1000.service), not as a system service"));
+  services_.set_caller_unit("");
+  EXPECT_EQ(ask(control, HostAction::restart_service),
+            refused("org.freedesktop.systemd1.NoUnitForPID",
+                    "cannot ask systemd for the restart: systemd does not know the daemon's "
+                    "unit: org.freedesktop.systemd1.NoUnitForPID: The caller does not belong to "
+                    "any loaded unit."));
+  EXPECT_EQ(services_.calls(), (Calls{kGetUnit, kGetUnit, kGetUnit}));
   // The reboot still works: only the restart needs the unit.
   EXPECT_EQ(ask(control, HostAction::reboot), accepted("systemd-logind accepted the reboot"));
-  EXPECT_EQ(services_.calls(), Calls{kReboot});
+  EXPECT_EQ(services_.calls().back(), kReboot);
 }
 
 TEST_F(DbusHostControlTest, ABusThatIsNotThereFailsSayingWhere) {
@@ -181,53 +192,18 @@ TEST_F(DbusHostControlTest, DestroyedWhileWaitingItNeverCallsBack) {
   EXPECT_FALSE(called);
 }
 
-// ---- own_service_unit ----------------------------------------------------------------------------
+// ---- restart_problem ------------------------------------------------------------------------
 
-int unit_is_service(pid_t, char** unit) {
-  *unit = ::strdup("pimqttd.service");
-  return 0;
-}
-int unit_is_scope(pid_t, char** unit) {
-  *unit = ::strdup("session-2.scope");
-  return 0;
-}
-int unit_is_user_manager(pid_t, char** unit) {
-  *unit = ::strdup("user@1000.service");
-  return 0;
-}
-int no_unit(pid_t, char**) { return -ENODATA; }
-int user_unit_is_service(pid_t, char** unit) {
-  *unit = ::strdup("pimqttd.service");
-  return 0;
-}
-
-TEST(OwnServiceUnit, AServiceOfTheSystemManager) {
-  const OwnUnit own = own_service_unit({unit_is_service, no_unit});
-  EXPECT_EQ(own.name, "pimqttd.service");
-  EXPECT_EQ(own.problem, "");
-}
-
-TEST(OwnServiceUnit, NotInAUnitAtAll) {
-  const OwnUnit own = own_service_unit({no_unit, no_unit});
-  EXPECT_EQ(own.name, "");
-  EXPECT_EQ(own.problem, std::string("the daemon does not run in a systemd unit "
-                                     "(sd_pid_get_unit: ") +
-                             std::strerror(ENODATA) + ")");
-}
-
-TEST(OwnServiceUnit, ALoginSessionsScopeIsRefused) {
-  const OwnUnit own = own_service_unit({unit_is_scope, no_unit});
-  EXPECT_EQ(own.name, "");
-  EXPECT_EQ(own.problem,
+TEST(RestartProblem, OnlyAServiceOfTheSystemManager) {
+  EXPECT_EQ(restart_problem("pimqttd.service"), "");
+  EXPECT_EQ(restart_problem("pimqttd@dev-i2c_1.service"), "");
+  EXPECT_EQ(restart_problem("session-2.scope"),
             "the daemon does not run as a systemd service (it runs in session-2.scope)");
-}
-
-TEST(OwnServiceUnit, AUsersServiceManagerIsRefused) {
-  const OwnUnit own = own_service_unit({unit_is_user_manager, user_unit_is_service});
-  EXPECT_EQ(own.name, "");
-  EXPECT_EQ(own.problem,
-            "the daemon runs as pimqttd.service under a user's service manager "
-            "(user@1000.service), not as a system service");
+  EXPECT_EQ(restart_problem("user@1000.service"),
+            "the daemon runs under a user's service manager (user@1000.service), not as a "
+            "system service");
+  EXPECT_EQ(restart_problem("-.slice"),
+            "the daemon does not run as a systemd service (it runs in -.slice)");
 }
 
 TEST(HostAction, NamesAndServices) {
