@@ -14,6 +14,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "pimqttd/core/log.hpp"
+
 namespace pimqttd::app {
 namespace {
 
@@ -33,16 +35,18 @@ spdlog::level::level_enum to_spdlog(LogLevel level) {
 /// The components that log through a core::Log of that name; each line reads "<name>: ...".
 constexpr std::array kComponents = {"mqtt", "systemd", "announce", "state", "reload", "config"};
 
-/// "%*" in the pattern: the sd-daemon priority prefix of the message's level.
+/// "%*" in the pattern: the sd-daemon priority prefix of the message's level. The notice logger's
+/// info lines are priority 5 (notice), which spdlog has no level for.
 class PriorityPrefix final : public spdlog::custom_flag_formatter {
  public:
+  explicit PriorityPrefix(const char* info = "<6>") : info_(info) {}
   void format(const spdlog::details::log_msg& message, const std::tm&,
               spdlog::memory_buf_t& out) override {
     const char* prefix = "<6>";
     switch (message.level) {
       case spdlog::level::trace:
       case spdlog::level::debug: prefix = "<7>"; break;
-      case spdlog::level::info: prefix = "<6>"; break;
+      case spdlog::level::info: prefix = info_; break;
       case spdlog::level::warn: prefix = "<4>"; break;
       case spdlog::level::err: prefix = "<3>"; break;
       case spdlog::level::critical: prefix = "<2>"; break;
@@ -51,22 +55,28 @@ class PriorityPrefix final : public spdlog::custom_flag_formatter {
     out.append(prefix, prefix + 3);
   }
   [[nodiscard]] std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<PriorityPrefix>();
+    return std::make_unique<PriorityPrefix>(info_);
   }
+
+ private:
+  const char* info_;
 };
 
 /// A logger on its own stderr sink (a sink holds one pattern; the console sinks share one lock).
-/// `prefix` comes before the message: "%n: " for a component's logger.
+/// `prefix` comes before the message: "%n: " for a component's logger. The notice logger
+/// (core::kNoticeLogger) writes its info lines as notices.
 std::shared_ptr<spdlog::logger> make_logger(const std::string& name, std::string_view prefix,
-                                            bool journal, LogLevel level) {
+                                            bool journal, LogLevel level, bool notice = false) {
   auto logger = std::make_shared<spdlog::logger>(
       name, std::make_shared<spdlog::sinks::stderr_color_sink_mt>());
   if (journal) {
     auto formatter = std::make_unique<spdlog::pattern_formatter>();
-    formatter->add_flag<PriorityPrefix>('*').set_pattern(fmt::format("%*{}%v", prefix));
+    formatter->add_flag<PriorityPrefix>('*', notice ? "<5>" : "<6>")
+        .set_pattern(fmt::format("%*{}%v", prefix));
     logger->set_formatter(std::move(formatter));
   } else {
-    logger->set_pattern(fmt::format("%Y-%m-%d %H:%M:%S.%e %^%l%$ {}%v", prefix));
+    logger->set_pattern(
+        fmt::format("%Y-%m-%d %H:%M:%S.%e %^{}%$ {}%v", notice ? "notice" : "%l", prefix));
   }
   logger->set_level(to_spdlog(level));
   logger->flush_on(spdlog::level::trace);
@@ -92,6 +102,9 @@ void setup_logging(LogLevel level) {
     spdlog::drop(component);
     spdlog::register_logger(make_logger(component, "%n: ", journal, level));
   }
+  const std::string notice(core::kNoticeLogger);
+  spdlog::drop(notice);
+  spdlog::register_logger(make_logger(notice, "", journal, level, true));
 }
 
 void set_log_level(LogLevel level) { spdlog::set_level(to_spdlog(level)); }

@@ -26,7 +26,8 @@
   X(ina219)                     \
   X(iio)                        \
   X(hwmon)                      \
-  X(command)
+  X(command)                    \
+  X(host_controls)
 
 namespace pimqttd::sensors {
 

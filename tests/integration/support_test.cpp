@@ -121,6 +121,16 @@ TEST(ProcessTest, RedirectsStdoutAndStderrToFiles) {
   EXPECT_EQ(read_text(dir / "err"), "to-err\n");
 }
 
+TEST(ProcessTest, EnvironmentAddsAndReplacesVariables) {
+  TempDir dir;
+  ProcessOptions options;
+  options.stdout_path = dir / "out";
+  options.environment = {"PIMQTTD_TEST_ADDED=one two", "HOME=/replaced"};
+  Process process({"sh", "-c", "echo \"$PIMQTTD_TEST_ADDED|$HOME|${PATH:+path}\""}, options);
+  EXPECT_EQ(process.wait_exit(kDeadline), ExitStatus::exited(0));
+  EXPECT_EQ(read_text(dir / "out"), "one two|/replaced|path\n");
+}
+
 TEST(ProcessTest, WaitExitTimesOutThenTerminateEndsIt) {
   Process process({"sleep", "60"});
   EXPECT_EQ(process.wait_exit(20ms), std::nullopt);

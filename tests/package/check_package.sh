@@ -46,6 +46,7 @@ for path in \
     "$sys_lib/systemd/system/pimqttd.service" \
     "$sys_lib/udev/rules.d/60-pimqttd-gpio.rules" \
     /usr/lib/sysusers.d/pimqttd.conf \
+    /usr/share/polkit-1/rules.d/60-pimqttd.rules \
     /etc/pimqttd/config.json \
     /usr/share/man/man8/pimqttd.8.gz \
     /usr/share/man/man5/pimqttd.json.5.gz \
@@ -87,6 +88,14 @@ for group in gpio i2c; do
     grep -qE "^g[[:space:]]+${group}[[:space:]]" "$sysusers"
 done
 
+polkit="$root/usr/share/polkit-1/rules.d/60-pimqttd.rules"
+check "polkit rule grants to the user pimqttd alone" \
+  grep -qF 'if (subject.user !== "pimqttd") {' "$polkit"
+check "polkit rule allows restart of pimqttd.service only" \
+  grep -qF 'action.lookup("unit") === "pimqttd.service"' "$polkit"
+check "polkit rule grants no -ignore-inhibit action" \
+  sh -c "! grep -q 'ignore-inhibit\"' '$polkit'"
+
 # --- control fields and maintainer scripts --------------------------------------------------
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "      Depends: $depends"
@@ -95,6 +104,8 @@ for lib in libc6 libstdc++6; do
 done
 check "Depends has systemd-sysusers (from dh_installsysusers)" grep -q 'systemd-sysusers' <<<"$depends"
 check "Depends has no unsubstituted variable" test "${depends//\$\{/}" = "$depends"
+check "Recommends polkitd (the host controls' permissions)" \
+  test "$(dpkg-deb -f "$deb" Recommends)" = polkitd
 check "conffiles is exactly /etc/pimqttd/config.json" \
   test "$(cat "$work/control/conffiles" 2>/dev/null)" = "/etc/pimqttd/config.json"
 check "postinst creates the user (systemd-sysusers pimqttd.conf)" \

@@ -267,12 +267,13 @@ class DaemonTestBase : public ::testing::Test {
   void write_config(const Json& json) const { write_text(config_path(), json.dump(2) + "\n"); }
 
   /// Starts the daemon on config_path() with its own state directory; its output goes to
-  /// log_path() (appended across starts).
-  [[nodiscard]] Process start_daemon() const {
+  /// log_path() (appended across starts). `environment`: variables it gets besides the test's.
+  [[nodiscard]] Process start_daemon(std::vector<std::string> environment = {}) const {
     ProcessOptions options;
     options.stdout_path = log_path();
     options.stderr_path = log_path();
     options.append = true;
+    options.environment = std::move(environment);
     return Process(
         {PIMQTTD_BINARY, "--config", config_path().string(), "--state-dir", state_dir().string()},
         options);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -122,6 +123,20 @@ Process::Process(std::vector<std::string> argv, ProcessOptions options) : argv_(
       err = open_output(*options.stderr_path);
       setup.stderr_fd = err.get();
     }
+  }
+  if (!options.environment.empty()) {
+    std::vector<std::string> environment = options.environment;
+    for (char** variable = environ; *variable != nullptr; ++variable) {
+      const std::string_view entry(*variable);
+      const std::string_view name = entry.substr(0, entry.find('='));
+      const bool replaced =
+          std::any_of(environment.begin(), environment.end(), [&](const std::string& e) {
+            return e.size() > name.size() && e.compare(0, name.size(), name) == 0 &&
+                   e[name.size()] == '=';
+          });
+      if (!replaced) environment.emplace_back(entry);
+    }
+    setup.environment = std::move(environment);
   }
   std::vector<std::string> spawn_argv = argv_;
   spawn_argv.front() = program->string();

@@ -51,6 +51,9 @@ struct ProcessOptions {
   std::optional<std::filesystem::path> stderr_path{};
   /// Open the redirection files with O_APPEND instead of truncating them.
   bool append = false;
+  /// Variables the child gets besides the test's own environment ("NAME=value"; one the test's
+  /// environment has too is replaced).
+  std::vector<std::string> environment{};
 };
 
 /// Finds an executable the way a shell would (a name with a '/' is taken as it is), also looking

@@ -57,4 +57,21 @@ class Log {
   std::string_view name_;
 };
 
+/// The logger that writes notices: the daemon's logging setup registers it under this name, with
+/// a sink that writes its info lines at journald priority 5 ("notice" on a terminal).
+inline constexpr std::string_view kNoticeLogger = "notice";
+
+/// Logs a notice: something normal but significant that an administrator wants in the journal
+/// (a reboot asked for from Home Assistant). Written at info level through the logger named
+/// kNoticeLogger; without it (tests, tools that set up no logging) through the default logger at
+/// info level, so a test that captures the default logger sees the line.
+template <typename... Args>
+void notice(spdlog::format_string_t<Args...> format, Args&&... args) {
+  if (const auto logger = spdlog::get(std::string(kNoticeLogger))) {
+    logger->info(format, std::forward<Args>(args)...);
+    return;
+  }
+  spdlog::default_logger_raw()->info(format, std::forward<Args>(args)...);
+}
+
 }  // namespace pimqttd::core

@@ -47,7 +47,8 @@ TEST(SensorTypeRegistry, BuiltinTypes) {
                                       "gpio_counter", "gpio_output", "pwm_output",
                                       "bme280", "bmp280", "mcp9808", "lm75", "bh1750",
                                       "ds18b20", "sht3x", "sht4x", "htu21d", "si7021", "aht20",
-                                      "ads1115", "ina219", "iio", "hwmon", "command"}));
+                                      "ads1115", "ina219", "iio", "hwmon", "command",
+                                      "host_controls"}));
   const SensorType* system = builtin_sensor_types().find("system");
   ASSERT_NE(system, nullptr);
   EXPECT_TRUE(system->polls);
