@@ -179,13 +179,13 @@ std::vector<std::string> child_environment(
     std::span<const std::pair<std::string, std::string>> extra) {
   std::vector<std::pair<std::string, std::string>> variables = {
       {"PATH", std::string(kChildPath)}, {"LANG", std::string(kChildLang)}};
-  for (const auto& [name, value] : extra) {
+  for (const auto& variable : extra) {
     auto same = std::find_if(variables.begin(), variables.end(),
-                             [&](const auto& variable) { return variable.first == name; });
+                             [&](const auto& known) { return known.first == variable.first; });
     if (same != variables.end()) {
-      same->second = value;
+      same->second = variable.second;
     } else {
-      variables.emplace_back(name, value);
+      variables.push_back(variable);
     }
   }
   std::vector<std::string> out;
