@@ -86,17 +86,6 @@ static Child spawn(char **argv) {
   return child;
 }
 
-/* SIGTERM, then SIGKILL after 10 s; returns the exit status as the shell shows it. */
-static int stop(Child child) {
-  struct pollfd pfd = {child.pidfd, POLLIN, 0};
-  int status = 0;
-  kill(child.pid, SIGTERM);
-  if (poll(&pfd, 1, 10000) <= 0) kill(child.pid, SIGKILL);
-  waitpid(child.pid, &status, 0);
-  close(child.pidfd);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 /* -- the broker's side of one connection ----------------------------------------------------- */
 
 typedef struct {
@@ -105,6 +94,7 @@ typedef struct {
   size_t len;
   int64_t head_time;  /* arrival of buf[0] */
   bool closed;
+  int stop_fd; /* when readable (a pidfd: the child ended), serve() returns; -1: none */
 } Conn;
 
 typedef struct {
@@ -224,10 +214,11 @@ static bool serve(Conn *conn, int64_t deadline, Watch watch, void *context) {
   while (!conn->closed) {
     int64_t left_ms = (deadline - now_ns()) / 1000000;
     if (left_ms < 0) return false;
-    struct pollfd pfd = {conn->fd, POLLIN, 0};
-    int ready = poll(&pfd, 1, (int)left_ms);
+    struct pollfd pfd[2] = {{conn->fd, POLLIN, 0}, {conn->stop_fd, POLLIN, 0}};
+    int ready = poll(pfd, 2, (int)left_ms);
     if (ready < 0 && errno != EINTR) die("poll");
     if (ready <= 0) continue;
+    if (pfd[1].revents) return false;
     if (conn->len == kBufferSize) {
       fprintf(stderr, "latency_probe: a packet larger than %d bytes\n", kBufferSize);
       exit(1);
@@ -247,6 +238,25 @@ static bool serve(Conn *conn, int64_t deadline, Watch watch, void *context) {
   return false;
 }
 
+/* SIGTERM, answering what the child still sends (its `offline`, acknowledged) until it exits;
+ * SIGKILL after 10 s. Returns the exit status as the shell shows it. */
+static int stop(Child child, Conn *conn) {
+  struct pollfd pfd = {child.pidfd, POLLIN, 0};
+  int status = 0;
+  int64_t deadline = now_ns() + (int64_t)10000 * 1000000;
+  kill(child.pid, SIGTERM);
+  if (conn->fd >= 0) {
+    conn->stop_fd = child.pidfd;
+    serve(conn, deadline, NULL, NULL);
+    conn->stop_fd = -1;
+  }
+  int64_t left_ms = (deadline - now_ns()) / 1000000;
+  if (poll(&pfd, 1, left_ms > 0 ? (int)left_ms : 0) <= 0) kill(child.pid, SIGKILL);
+  waitpid(child.pid, &status, 0);
+  close(child.pidfd);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 static int listen_on(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
@@ -259,12 +269,12 @@ static int listen_on(int port) {
   return fd;
 }
 
-/* The connection of the child, or fd -1 when it does not come within 30 s. */
-static Conn accept_from(int listener, uint8_t *buf) {
-  Conn conn = {-1, buf, 0, 0, false};
-  struct pollfd pfd = {listener, POLLIN, 0};
+/* The connection of the child, or fd -1 when it exits or does not connect within 30 s. */
+static Conn accept_from(int listener, Child child, uint8_t *buf) {
+  Conn conn = {-1, buf, 0, 0, false, -1};
+  struct pollfd pfd[2] = {{listener, POLLIN, 0}, {child.pidfd, POLLIN, 0}};
   int one = 1;
-  if (poll(&pfd, 1, kConnectTimeoutMs) <= 0) return conn;
+  if (poll(pfd, 2, kConnectTimeoutMs) <= 0 || !(pfd[0].revents & POLLIN)) return conn;
   conn.fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
   if (conn.fd < 0) die("accept");
   setsockopt(conn.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -415,13 +425,13 @@ static int run_edge(const Options *o, int listener, uint8_t *buf) {
   int64_t *latency = calloc((size_t)o->count, sizeof *latency);
   long timed = 0;
   Child child = spawn(o->command);
-  Conn conn = accept_from(listener, buf);
+  Conn conn = accept_from(listener, child, buf);
   Match m = {o->topic, false, NULL, 0, ""};
   if (!latency) die("calloc");
   if (conn.fd < 0 || !serve(&conn, now_ns() + (int64_t)kConnectTimeoutMs * 1000000, matches,
                             &m)) {
     fprintf(stderr, "latency_probe: no first state on %s\n", o->topic);
-    stop(child);
+    stop(child, &conn);
     return 1;
   }
   bool up = strcmp(m.last_payload, o->high) != 0;
@@ -436,7 +446,7 @@ static int run_edge(const Options *o, int listener, uint8_t *buf) {
     }
     up = !up;
   }
-  int status = stop(child);
+  int status = stop(child, &conn);
   close(conn.fd);
   if (timed == 0) {
     fprintf(stderr, "latency_probe: no flip was timed (command exit %d)\n", status);
@@ -462,11 +472,11 @@ static int run_start(const Options *o, int listener, uint8_t *buf) {
   for (long i = 0; i < o->count; ++i) {
     int64_t started = now_ns();
     Child child = spawn(o->command);
-    Conn conn = accept_from(listener, buf);
+    Conn conn = accept_from(listener, child, buf);
     StartWatch w = {{o->prefix, true, NULL, 0, ""}, 0};
     bool ok = conn.fd >= 0 &&
               serve(&conn, started + (int64_t)kConnectTimeoutMs * 1000000, start_watch, &w);
-    int status = stop(child);
+    int status = stop(child, &conn);
     if (conn.fd >= 0) close(conn.fd);
     if (!ok) {
       fprintf(stderr, "latency_probe: run %ld: no PUBLISH on %s* (command exit %d)\n", i + 1,
