@@ -374,10 +374,13 @@ struct DecodeResult {
 ///
 /// Under MQTT 5.0 the decoder also reads properties (each must be a known identifier valid in
 /// this packet, of its type, once unless it may repeat, with a value in range), reason codes
-/// (one of this packet's), subscription options (reserved bits 6-7 zero; QoS 3, retain handling
-/// 3 and no-local on a $share/ filter are invalid_subscription_option) and the short forms of PUBACK, PUBREC, PUBREL, PUBCOMP,
-/// DISCONNECT and AUTH. A server's DISCONNECT may not carry Session Expiry Interval and a
-/// client's PUBLISH may not carry Subscription Identifier (property_not_allowed). Errors:
+/// (one of this packet's), subscription options (reserved bits 6-7 zero; QoS 3, retain
+/// handling 3 and no-local on a $share/ filter are invalid_subscription_option) and the short
+/// forms of PUBACK, PUBREC, PUBREL, PUBCOMP, DISCONNECT and AUTH. A PUBLISH topic may be empty
+/// when a Topic Alias comes with it. A server's DISCONNECT may not carry Session Expiry
+/// Interval and a client's PUBLISH may not carry Subscription Identifier
+/// (property_not_allowed). A non-minimal variable byte integer is accepted, as the remaining
+/// length is. Errors:
 /// malformed_variable_byte_integer, malformed_property, unknown_property,
 /// property_not_allowed, duplicate_property, bad_property_value, bad_reason_code,
 /// invalid_subscription_option besides the 3.1.1 ones; disconnect_reason() maps each to the
