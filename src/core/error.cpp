@@ -33,6 +33,18 @@ class Category final : public std::error_category {
       case Errc::bad_suback_return_code: return "invalid SUBACK return code";
       case Errc::string_too_long: return "string longer than 65535 bytes";
       case Errc::bad_topic_filter: return "misplaced wildcard in a topic filter";
+      case Errc::malformed_variable_byte_integer:
+        return "variable byte integer longer than 4 bytes";
+      case Errc::malformed_property: return "property runs past its length or the packet";
+      case Errc::unknown_property: return "unknown property identifier";
+      case Errc::property_not_allowed: return "property not valid in this packet";
+      case Errc::duplicate_property: return "property included more than once";
+      case Errc::bad_property_value: return "property value out of range";
+      case Errc::bad_reason_code: return "reason code not valid for this packet";
+      case Errc::invalid_subscription_option:
+        return "subscription options with QoS 3, retain handling 3 or no-local on a shared "
+               "subscription";
+      case Errc::v5_field_in_v311: return "MQTT 5.0 field in an MQTT 3.1.1 packet";
       case Errc::protocol_error: return "protocol error";
       case Errc::unknown_packet_id: return "acknowledgement for an unknown packet identifier";
       case Errc::connack_timeout: return "no CONNACK from the broker in time";

@@ -37,6 +37,16 @@ enum class Errc {
   bad_suback_return_code,          ///< a SUBACK return code other than 0, 1, 2 or 0x80
   string_too_long,                 ///< a string or binary field over 65,535 bytes (encoding)
   bad_topic_filter,                ///< '#' not last or not alone in its level, '+' not alone
+  // -- codec: MQTT 5.0 (see mqtt::disconnect_reason for the DISCONNECT reason of each) -------
+  malformed_variable_byte_integer, ///< a variable byte integer longer than 4 bytes
+  malformed_property,              ///< property length past the packet, value past the length
+  unknown_property,                ///< a property identifier MQTT 5.0 does not define
+  property_not_allowed,            ///< a property not valid in this packet (or this direction)
+  duplicate_property,              ///< a property that may appear once, repeated
+  bad_property_value,              ///< a property value out of its range (0 where not allowed...)
+  bad_reason_code,                 ///< a reason code this packet type may not carry
+  invalid_subscription_option,     ///< 5.0 SUBSCRIBE: QoS 3, retain handling 3, no-local on $share/
+  v5_field_in_v311,                ///< encoding a 5.0 field or AUTH as MQTT 3.1.1
   // -- session: protocol state ---------------------------------------------------------------
   protocol_error = 100,            ///< a packet that is well formed but wrong at this point
   unknown_packet_id,               ///< an acknowledgement for an id we never sent
