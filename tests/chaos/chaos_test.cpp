@@ -154,12 +154,13 @@ class ChaosTest : public DaemonTest {
 TEST_F(ChaosTest, SlowLossyLinkForTwoMinutes) {
   constexpr auto kLength = 120s;
   constexpr auto kLatency = 2s;
-  constexpr auto kKeepAlive = 15s;
+  // The ping timeout is half of it, 10 s: 6 s more than the round trip, for TCP's retransmits.
+  constexpr auto kKeepAlive = 20s;
   constexpr std::size_t kMaxReconnects = 1;
   DelayProxy proxy(broker_.host(), broker_.port(), kLatency);
   nft(dir_.path(), drop_port(proxy.port(), "numgen random mod 100 < 20"));
   // The system sensor only once a minute, so that the link has quiet moments for pings.
-  write_config(chaos_config("127.0.0.1", proxy.port(), "15s", "60s"));
+  write_config(chaos_config("127.0.0.1", proxy.port(), "20s", "60s"));
   auto all = subscribe();
   const auto end = std::chrono::steady_clock::now() + kLength;
   auto daemon = start_daemon();
@@ -194,8 +195,8 @@ TEST_F(ChaosTest, SlowLossyLinkForTwoMinutes) {
               commands, pings, lost.size(), proxy.forwarded());
   EXPECT_LE(lost.size(), kMaxReconnects) << logs();
   EXPECT_LE(broker_connects(), 1 + kMaxReconnects) << logs();
-  EXPECT_GE(commands, 6u) << "a command round trip took far longer than 4 s" << logs();
-  EXPECT_GE(pings, 2u) << "the link was never quiet long enough for a ping" << logs();
+  EXPECT_GE(commands, 5u) << "a command round trip took far longer than 4 s" << logs();
+  EXPECT_GE(pings, 1u) << "the link was never quiet long enough for a ping" << logs();
   nft(dir_.path(), "delete table inet chaos\n");
   proxy.set_delay(0ms);
   ASSERT_NO_FATAL_FAILURE(stop_daemon(daemon));
@@ -224,8 +225,10 @@ TEST_F(ChaosTest, BlackholeIsDetectedWithinOneAndAHalfKeepAlives) {
   }
 
   nft(dir_.path(), drop_port(proxy.port()));
-  // Taken once the rules are in place: nothing the daemon received came later. The 20 ms allow
-  // for the loop's timer and the log's millisecond timestamps.
+  // Taken once the rules are in place: nothing the daemon received came later (and the last
+  // thing it received came only milliseconds earlier: the test just saw the states go out). The
+  // 100 ms allow for a late wake-up of the loop's timer on a busy machine and the log's
+  // millisecond timestamps.
   const auto blackholed_at = SystemClock::now();
   const std::string lost_line = "mqtt: connection to 127.0.0.1:" + std::to_string(proxy.port()) +
                                 " lost";
@@ -238,7 +241,7 @@ TEST_F(ChaosTest, BlackholeIsDetectedWithinOneAndAHalfKeepAlives) {
   std::printf("blackhole: declared dead after %lld ms (keep-alive %lld ms)\n",
               static_cast<long long>(detected.count()),
               static_cast<long long>(milliseconds{kKeepAlive}.count()));
-  EXPECT_LE(detected, milliseconds{kKeepAlive} * 3 / 2 + 20ms) << logs();
+  EXPECT_LE(detected, milliseconds{kKeepAlive} * 3 / 2 + 100ms) << logs();
   ASSERT_TRUE(wait_for_payload(*all, kStatus, "offline", 1, 3 * kKeepAlive))
       << "the broker never published the will" << logs();
 

@@ -3,6 +3,7 @@
 #include "support/broker.hpp"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -108,6 +109,13 @@ bool write_due(int fd, Direction& direction, Clock::time_point now,
   return true;
 }
 
+/// As a router would, the proxy passes each write on at once, without Nagle's wait for the
+/// acknowledgement of the one before (which a lost ACK can stretch to a retransmit timeout).
+void no_delay(int fd) {
+  const int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 std::optional<core::UniqueFd> connect_to(const sockaddr_in& target) {
   core::UniqueFd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (!fd) return std::nullopt;
@@ -116,6 +124,7 @@ std::optional<core::UniqueFd> connect_to(const sockaddr_in& target) {
     rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&target), sizeof target);
   } while (rc != 0 && errno == EINTR);
   if (rc != 0) return std::nullopt;
+  no_delay(fd.get());
   return fd;
 }
 
@@ -228,6 +237,7 @@ void DelayProxy::run() {
       core::UniqueFd accepted{::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC)};
       if (accepted) {
         ++accepted_;
+        no_delay(accepted.get());
         if (auto server = connect_to(target)) {
           links.push_back(Link{std::move(accepted), std::move(*server), {}, {}, false});
         }
