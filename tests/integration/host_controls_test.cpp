@@ -49,12 +49,7 @@ class HostControlsDaemonTest : public DaemonTest {
   }
 
   void press(const std::string& entity, const std::string& payload = "PRESS") const {
-    PublishOptions message;
-    message.port = broker_.port();
-    message.topic = "pimqttd/testpi/" + entity + "/set";
-    message.payload = payload;
-    message.qos = 1;
-    ASSERT_TRUE(mosquitto_pub(message).success());
+    send_command(entity, payload);
   }
 
   [[nodiscard]] bool logged(const std::string& line) const {

@@ -3,6 +3,7 @@
 
 #include "pimqttd/core/unique_fd.hpp"
 #include "support/broker.hpp"
+#include "support/delay_proxy.hpp"
 #include "support/mqtt_sub.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
@@ -97,6 +98,101 @@ std::vector<std::uint8_t> read_bytes(int fd, std::size_t want, std::chrono::mill
   }
   return bytes;
 }
+
+// -- DelayProxy ---------------------------------------------------------------------------------
+
+/// A listening socket on 127.0.0.1 (a free port) for the proxy to forward to.
+struct Target {
+  core::UniqueFd listener{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
+  std::uint16_t port = 0;
+
+  Target() {
+    sockaddr_in address = ipv4_address("127.0.0.1", 0);
+    EXPECT_EQ(::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address),
+              0);
+    EXPECT_EQ(::listen(listener.get(), 4), 0);
+    socklen_t length = sizeof address;
+    EXPECT_EQ(::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length), 0);
+    port = ntohs(address.sin_port);
+  }
+  [[nodiscard]] core::UniqueFd accept_one() const {
+    return core::UniqueFd{::accept4(listener.get(), nullptr, nullptr, SOCK_CLOEXEC)};
+  }
+};
+
+void send_text(int fd, const std::string& text) {
+  ASSERT_EQ(::send(fd, text.data(), text.size(), MSG_NOSIGNAL),
+            static_cast<ssize_t>(text.size()));
+}
+
+std::string received(int fd, std::size_t want, std::chrono::milliseconds deadline) {
+  const auto bytes = read_bytes(fd, want, deadline);
+  return {bytes.begin(), bytes.end()};
+}
+
+TEST(DelayProxyTest, DelaysEachDirectionWithoutReordering) {
+  Target target;
+  DelayProxy proxy("127.0.0.1", target.port, 300ms);
+  const auto client = connect_tcp(proxy.port());
+  const auto server = target.accept_one();
+  ASSERT_TRUE(server.valid());
+  EXPECT_EQ(proxy.accepted(), 1u);
+
+  const auto sent_at = std::chrono::steady_clock::now();
+  send_text(client.get(), "first ");
+  ASSERT_TRUE(wait_until([&] { return proxy.received() == 6; }, kDeadline));
+  proxy.set_delay(0ms);  // later bytes must still wait for the earlier ones
+  send_text(client.get(), "second");
+  EXPECT_EQ(received(server.get(), 12, kDeadline), "first second");
+  EXPECT_GE(std::chrono::steady_clock::now() - sent_at, 300ms);
+
+  proxy.set_delay(200ms);
+  const auto answered_at = std::chrono::steady_clock::now();
+  send_text(server.get(), "answer");
+  EXPECT_EQ(received(client.get(), 6, kDeadline), "answer");
+  EXPECT_GE(std::chrono::steady_clock::now() - answered_at, 200ms);
+  EXPECT_TRUE(wait_until([&] { return proxy.forwarded() == 18; }, kDeadline)) << proxy.forwarded();
+}
+
+TEST(DelayProxyTest, BlackholeSwallowsBothWaysAndClosesNothing) {
+  Target target;
+  DelayProxy proxy("127.0.0.1", target.port);
+  const auto client = connect_tcp(proxy.port());
+  const auto server = target.accept_one();
+  ASSERT_TRUE(server.valid());
+  send_text(client.get(), "before");
+  ASSERT_EQ(received(server.get(), 6, kDeadline), "before");
+
+  proxy.set_blackhole(true);
+  send_text(client.get(), "lost up");
+  send_text(server.get(), "lost down");
+  ASSERT_TRUE(wait_until([&] { return proxy.received() == 6 + 7 + 9; }, kDeadline));
+  // Nothing arrives, and neither side sees an end of stream or a reset.
+  EXPECT_EQ(received(server.get(), 1, 300ms), "");
+  EXPECT_EQ(received(client.get(), 1, 300ms), "");
+
+  proxy.set_blackhole(false);
+  send_text(client.get(), "after");
+  send_text(server.get(), "back");
+  EXPECT_EQ(received(server.get(), 5, kDeadline), "after");
+  EXPECT_EQ(received(client.get(), 4, kDeadline), "back");
+}
+
+TEST(DelayProxyTest, EndOfStreamIsPassedOnAfterTheBytesBeforeIt) {
+  Target target;
+  DelayProxy proxy("127.0.0.1", target.port, 100ms);
+  auto client = connect_tcp(proxy.port());
+  const auto server = target.accept_one();
+  ASSERT_TRUE(server.valid());
+  send_text(client.get(), "bye");
+  ::shutdown(client.get(), SHUT_WR);
+  EXPECT_EQ(received(server.get(), 3, kDeadline), "bye");
+  std::array<char, 8> rest{};
+  pollfd entry{server.get(), POLLIN, 0};
+  ASSERT_EQ(::poll(&entry, 1, 10'000), 1);
+  EXPECT_EQ(::read(server.get(), rest.data(), rest.size()), 0);
+}
+
 
 // -- Process ------------------------------------------------------------------------------------
 

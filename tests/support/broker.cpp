@@ -21,16 +21,6 @@ namespace {
 constexpr int kFreshPortAttempts = 5;
 constexpr int kSamePortAttempts = 3;
 
-sockaddr_in loopback_address(const std::string& host, std::uint16_t port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
-    throw std::invalid_argument("not an IPv4 address: " + host);
-  }
-  return address;
-}
-
 core::UniqueFd tcp_socket() {
   core::UniqueFd fd{::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)};
   if (!fd) {
@@ -52,9 +42,19 @@ std::string tail(const std::string& text, std::size_t max_chars = 4000) {
 
 }  // namespace
 
+sockaddr_in ipv4_address(const std::string& host, std::uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  if (::inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) {
+    throw std::invalid_argument("not an IPv4 address: " + host);
+  }
+  return address;
+}
+
 std::uint16_t free_loopback_port() {
   auto fd = tcp_socket();
-  auto address = loopback_address("127.0.0.1", 0);
+  auto address = ipv4_address("127.0.0.1", 0);
   if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
     throw std::system_error(errno, std::generic_category(), "bind 127.0.0.1:0");
   }
@@ -67,7 +67,7 @@ std::uint16_t free_loopback_port() {
 
 bool tcp_connectable(const std::string& host, std::uint16_t port) {
   auto fd = tcp_socket();
-  const auto address = loopback_address(host, port);
+  const auto address = ipv4_address(host, port);
   int rc = 0;
   do {
     rc = ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
@@ -75,7 +75,7 @@ bool tcp_connectable(const std::string& host, std::uint16_t port) {
   return rc == 0;
 }
 
-Broker::Broker(BrokerOptions options) : options_(std::move(options)) {
+Broker::Broker(BrokerOptions options) : options_(std::move(options)), port_(options_.port) {
   if (options_.persistence) {
     std::filesystem::create_directories(dir_ / "persistence");
   }
@@ -92,7 +92,7 @@ void Broker::write_config() const {
   std::ofstream out(config_path(), std::ios::trunc);
   out << "# Written by pimqttd's test fixture (tests/support/broker.cpp).\n"
       << "user root\n"
-      << "listener " << port_ << " 127.0.0.1\n"
+      << "listener " << port_ << " " << options_.address << "\n"
       << "allow_anonymous " << (options_.allow_anonymous ? "true" : "false") << "\n"
       << "log_dest file " << log_path().string() << "\n"
       << "log_type all\n"
@@ -176,7 +176,7 @@ void Broker::start(std::chrono::milliseconds deadline) {
     }
   }
   const auto status = process_.exit_status();
-  throw std::runtime_error("mosquitto did not start on 127.0.0.1:" + std::to_string(port_) +
+  throw std::runtime_error("mosquitto did not start on " + host() + ":" + std::to_string(port_) +
                            " (" + (status ? to_string(*status) : std::string("no status")) +
                            ")\n--- output:\n" + tail(read_file(dir_ / "mosquitto.out")) +
                            "\n--- log:\n" + tail(log()));

@@ -14,6 +14,8 @@
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
 
+#include <netinet/in.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -24,6 +26,10 @@
 namespace pimqttd::test {
 
 struct BrokerOptions {
+  /// The IPv4 address of the main listener: any 127.0.0.0/8 address works on loopback.
+  std::string address = "127.0.0.1";
+  /// The main listener's port; 0: a free one, picked at the first start().
+  std::uint16_t port = 0;
   /// Keep the database (retained messages, persistent sessions, queued QoS 1/2 messages) in
   /// dir()/persistence/. mosquitto writes it on a clean stop (SIGTERM, stop()) and every
   /// autosave_interval, so restart() keeps everything; kill() keeps the last autosave.
@@ -38,6 +44,9 @@ struct BrokerOptions {
   /// with cafile/certfile/keyfile, a password_file...). Files they name can live in dir().
   std::vector<std::string> extra_config{};
 };
+
+/// host:port as a socket address; throws std::invalid_argument unless host is an IPv4 address.
+[[nodiscard]] sockaddr_in ipv4_address(const std::string& host, std::uint16_t port);
 
 /// A free TCP port on 127.0.0.1 at the time of the call: bound to port 0, read back, closed.
 /// Another process may take it before it is used; callers that bind it retry on failure.
@@ -58,10 +67,10 @@ class Broker {
 
   /// Starts mosquitto and waits (up to `deadline`) until a TCP connect to its port, and to the
   /// port of every `listener` line in extra_config, succeeds (mosquitto opens its listeners one
-  /// after the other: a TLS listener loading its certificates comes up a little later). The
-  /// first start picks a free port (retrying with another if mosquitto cannot bind it); every
-  /// later start uses the same one. Throws std::runtime_error, quoting the log, on failure and
-  /// std::logic_error if it already runs.
+  /// after the other: a TLS listener loading its certificates comes up a little later). Unless
+  /// the options name a port, the first start picks a free port (retrying with another if
+  /// mosquitto cannot bind it); every later start uses the same one. Throws std::runtime_error,
+  /// quoting the log, on failure and std::logic_error if it already runs.
   void start(std::chrono::milliseconds deadline = std::chrono::seconds(10));
   /// SIGTERM (a frozen broker is thawed so that it can act on it), waits up to `grace`, then
   /// SIGKILL. Returns how mosquitto ended (exit 0 on a clean stop). If it no longer runs, returns
@@ -79,7 +88,7 @@ class Broker {
 
   /// 0 before the first start().
   [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
-  [[nodiscard]] std::string host() const { return "127.0.0.1"; }
+  [[nodiscard]] std::string host() const { return options_.address; }
   /// mosquitto's pid while it runs, -1 otherwise.
   [[nodiscard]] pid_t pid() const noexcept { return process_.pid(); }
   /// The broker's own temporary directory (config, log, persistence/); removed with the Broker.

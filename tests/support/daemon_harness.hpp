@@ -334,6 +334,16 @@ class DaemonTest : public DaemonTestBase {
     ASSERT_TRUE(mosquitto_pub(birth).success());
   }
 
+  /// Home Assistant's command `payload` on `entity`'s command topic (QoS 1).
+  void send_command(const std::string& entity, const std::string& payload) const {
+    PublishOptions message;
+    message.port = broker_.port();
+    message.topic = "pimqttd/testpi/" + entity + "/set";
+    message.payload = payload;
+    message.qos = 1;
+    ASSERT_TRUE(mosquitto_pub(message).success());
+  }
+
   /// SIGTERM and a clean exit within the daemon's stop deadline.
   void stop_daemon(Process& daemon) const {
     daemon.signal(SIGTERM);
