@@ -79,10 +79,9 @@ std::string printable(std::string_view text) {
   return out;
 }
 
-[[noreturn]] void throw_syntax_error(const Json::parse_error& error, std::string_view text,
-                                     const std::string& source) {
-  const std::size_t index =
-      std::min<std::size_t>(error.byte == 0 ? 0 : error.byte - 1, text.size());
+// "<source>:<line>:<column>" of the byte at `index` (clamped to the text).
+std::string position(std::string_view text, std::size_t index, const std::string& source) {
+  index = std::min(index, text.size());
   std::size_t line = 1;
   std::size_t line_start = 0;
   for (std::size_t i = 0; i < index; ++i) {
@@ -91,6 +90,12 @@ std::string printable(std::string_view text) {
       line_start = i + 1;
     }
   }
+  return fmt::format("{}:{}:{}", source, line, index - line_start + 1);
+}
+
+[[noreturn]] void throw_syntax_error(const Json::parse_error& error, std::string_view text,
+                                     const std::string& source) {
+  const std::size_t index = error.byte == 0 ? 0 : error.byte - 1;
   // nlohmann's text: "[json.exception.parse_error.101] parse error at line L, column C: <what>";
   // keep <what>, without the "; last read: '...'" echo (it could hold a password).
   std::string_view what = error.what();
@@ -104,8 +109,22 @@ std::string printable(std::string_view text) {
   if (const auto echo = what.find("; last read:"); echo != std::string_view::npos) {
     what = what.substr(0, echo);
   }
-  throw ConfigError(
-      {fmt::format("{}:{}:{}: {}", source, line, index - line_start + 1, printable(what))});
+  throw ConfigError({fmt::format("{}: {}", position(text, index, source), printable(what))});
+}
+
+// nlohmann reports a number beyond a double's range ("1e400") as out_of_range 406, quoting the
+// number but not saying where it is: the first place the text holds it.
+[[noreturn]] void throw_number_overflow(const Json::out_of_range& error, std::string_view text,
+                                        const std::string& source) {
+  std::string_view what = error.what();
+  std::string_view number;
+  if (const auto open = what.find('\''); open != std::string_view::npos) {
+    number = what.substr(open + 1);
+    number = number.substr(0, number.rfind('\''));
+  }
+  const std::size_t index = number.empty() ? 0 : text.find(number);
+  throw ConfigError({fmt::format("{}: number out of range: {}", position(text, index, source),
+                                 printable(number))});
 }
 
 // Tracks where the parser is, to report duplicate keys (which the parser would silently merge,
@@ -172,6 +191,8 @@ Json parse_document(std::string_view text, const std::string& source, Diagnostic
     return Json::parse(text, std::ref(finder), true, true);
   } catch (const Json::parse_error& error) {
     throw_syntax_error(error, text, source);
+  } catch (const Json::out_of_range& error) {
+    throw_number_overflow(error, text, source);
   }
 }
 

@@ -199,7 +199,7 @@ SensorType kernel_sensor_type(std::string name, const KernelFamily& family) {
   SensorType type;
   type.name = std::move(name);
   type.default_interval = std::chrono::seconds{60};
-  type.min_interval = std::chrono::seconds{1};
+  type.min_interval = std::chrono::milliseconds{100};
   type.parse = [&family](ObjectReader& reader, const SensorParseContext& context) {
     return parse_kernel_sensor(reader, context, family);
   };

@@ -24,6 +24,7 @@
 #include <system_error>
 #include <vector>
 
+#include "fuzz_check.hpp"
 #include "pimqttd/mqtt/codec.hpp"
 
 namespace {
@@ -37,12 +38,7 @@ using pimqttd::mqtt::Packet;
 using pimqttd::mqtt::ProtocolVersion;
 using pimqttd::mqtt::Role;
 
-void check(bool ok, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "decoder_fuzz: %s\n", what);
-    std::abort();
-  }
-}
+void check(bool ok, const char* what) { pimqttd::fuzz::check(ok, "decoder_fuzz", what); }
 
 /// The size of the fixed header of a packet already known to be well formed.
 std::size_t fixed_header_size(ByteSpan wire) {

@@ -8,7 +8,7 @@
 //     // "path": "/sys/devices/platform/soc/fe804000.i2c/i2c-1/1-0077",  its or its parent's
 //     "index": 0,                    // which of several matching devices (by real path); 0
 //     "channels": ["temp", {"channel": "humidityrelative", "name": "Humidity", "id": "rh"}],
-//     "interval": "30s",             // 1s to 1d, default 60s
+//     "interval": "30s",             // 100ms to 1d, default 60s
 //     "retries": 2,                  // extra attempts in a cycle after a transient failure
 //     "retry_pause": "500ms",        // before each of them (0 to 10s)
 //     "unavailable_after": 3,        // failed cycles in a row before an entity is unavailable

@@ -103,6 +103,13 @@ std::vector<BadCase> bad_cases() {
        "{\"mqtt\": {\"host\": \"broker\",}}",
        {"config:1:28: syntax error while parsing object key - unexpected '}'; expected string "
         "literal"}},
+      // Found by config_fuzz: nlohmann throws out_of_range, not parse_error, for these.
+      {"number beyond a double",
+       R"({"mqtt": {"host": "broker", "port": 1e400}})",
+       {"config:1:37: number out of range: 1e400"}},
+      {"number beyond a double on a later line",
+       "{\"mqtt\": {\"host\": \"broker\"},\n \"sensors\": [-66666666666666666e6666666666]}",
+       {"config:2:14: number out of range: -66666666666666666e6666666666"}},
       {"unterminated comment",
        "{\"mqtt\": {\"host\": \"broker\"}} /* no end",
        {"config:1:39: syntax error while parsing value - invalid comment; missing closing '*/'"}},

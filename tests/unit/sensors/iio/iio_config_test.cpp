@@ -44,7 +44,7 @@ TEST(IioConfig, TheType) {
   EXPECT_EQ(type->default_name, "");
   EXPECT_TRUE(type->polls);
   EXPECT_EQ(type->default_interval, 60s);
-  EXPECT_EQ(type->min_interval, 1s);
+  EXPECT_EQ(type->min_interval, 100ms);
 }
 
 TEST(IioConfig, TheIssueExampleWithTheDeviceAbsent) {
@@ -170,6 +170,21 @@ TEST(IioConfigErrors, ChannelsAndRetries) {
                     "sensors[0].unavailable_after: expected an integer from 1 to 100, found 0",
                     "sensors[0].retry_pause: expected a duration from 0s to 10s, found "
                     "\"11s\""}));
+}
+
+// A fast ADC may be sampled ten times a second; hwmon shares the range.
+TEST(IioConfigErrors, IntervalFrom100msTo1d) {
+  for (const char* type : {"iio", "hwmon"}) {
+    const std::string entry = std::string(R"({"type": ")") + type +
+                              R"(", "name": "a", "device": "x", "channels": [")" +
+                              (std::string(type) == "iio" ? "voltage0" : "in0") +
+                              R"("], "interval": )";
+    EXPECT_EQ(parse_sensor_entry(entry + R"("100ms"})").interval, 100ms) << type;
+    EXPECT_EQ(sensor_entry_errors(entry + R"("99ms"})"),
+              (Errors{"sensors[0].interval: expected a duration from 100ms to 1d, found "
+                      "\"99ms\""}))
+        << type;
+  }
 }
 
 }  // namespace
