@@ -30,6 +30,7 @@ namespace pimqttd::app {
 namespace {
 constexpr core::Log kConfigLog("config");
 constexpr core::Log kReloadLog("reload");
+constexpr core::Log kClockLog("clock");
 
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -225,6 +226,11 @@ void Daemon::start() {
   }
   subscribe_all();
   start_sensors();
+  if (!wall_clock_) {
+    wall_clock_.emplace(loop_, [this](std::chrono::system_clock::duration step) {
+      on_wall_clock_step(step);
+    });
+  }
   client_->start();
   spdlog::info("pimqttd {} started: device '{}' ({}), {} entities, broker {}:{}{}",
                PIMQTTD_VERSION, config_.device.name, config_.device.id, router_.size(),
@@ -233,6 +239,15 @@ void Daemon::start() {
     systemd_.ready();
     systemd_.status(fmt::format("connecting to {}:{}", config_.mqtt.host, config_.mqtt.port));
   });
+}
+
+void Daemon::on_wall_clock_step(std::chrono::system_clock::duration step) {
+  const double seconds = std::chrono::duration<double>(step).count();
+  kClockLog.info("wall clock set: {} by {:.3f} s; publishing wall-clock values again",
+                 seconds < 0 ? "back" : "forward", seconds < 0 ? -seconds : seconds);
+  if (!running_) return;
+  for (const auto& sensor : sensors_) sensor->wall_clock_stepped();
+  diagnostics_.wall_clock_stepped();
 }
 
 void Daemon::start_sensors() {

@@ -23,9 +23,12 @@ sensors::EntityInfo diagnostic(std::string id, std::string name, std::string dev
 
 }  // namespace
 
-DiagnosticsSensor::DiagnosticsSensor(std::function<const mqtt::Client*()> client)
+DiagnosticsSensor::DiagnosticsSensor(std::function<const mqtt::Client*()> client,
+                                     WallClock wall_clock)
     : client_(std::move(client)),
-      started_(std::chrono::system_clock::now()),
+      wall_clock_(std::move(wall_clock)),
+      started_monotonic_(core::EventLoop::now()),
+      started_(wall_clock_()),
       entities_{
           diagnostic("pimqttd_started", "pimqttd started", "timestamp", "", ""),
           diagnostic("pimqttd_reconnects", "MQTT reconnects", "", "total_increasing",
@@ -47,6 +50,13 @@ void DiagnosticsSensor::stop() {
   context_ = nullptr;
 }
 
+void DiagnosticsSensor::wall_clock_stepped() {
+  const auto elapsed = core::EventLoop::now() - started_monotonic_;
+  started_ = wall_clock_() -
+             std::chrono::duration_cast<std::chrono::system_clock::duration>(elapsed);
+  if (context_ != nullptr) publish_started();
+}
+
 void DiagnosticsSensor::carry_over(const mqtt::ClientCounters& counters) {
   reconnects_base_ += counters.reconnects;
   dropped_base_ += counters.dropped;
@@ -57,11 +67,15 @@ void DiagnosticsSensor::set_last_error(std::string text) {
   if (context_ != nullptr) context_->publish("pimqttd_last_error", last_error_);
 }
 
+void DiagnosticsSensor::publish_started() {
+  context_->publish("pimqttd_started",
+                    sensors::iso8601_utc(std::chrono::system_clock::to_time_t(started_)));
+}
+
 void DiagnosticsSensor::publish_all() {
   if (context_ == nullptr) return;
   const mqtt::Client* client = client_();
-  context_->publish("pimqttd_started",
-                    sensors::iso8601_utc(std::chrono::system_clock::to_time_t(started_)));
+  publish_started();
   if (client != nullptr) {
     context_->publish("pimqttd_reconnects",
                       static_cast<double>(reconnects_base_ + client->counters().reconnects));

@@ -201,6 +201,21 @@ std::unique_ptr<GpioLine> request_line(const GpioLineSpec& spec,
 
 }  // namespace
 
+namespace {
+std::shared_ptr<GpioLines>& replaced_lines() {
+  static std::shared_ptr<GpioLines> lines;
+  return lines;
+}
+}  // namespace
+
+std::shared_ptr<GpioLines> configured_gpio_lines() {
+  const std::shared_ptr<GpioLines>& replaced = replaced_lines();
+  if (replaced) return replaced;
+  return std::make_shared<LibgpiodLines>();
+}
+
+void use_gpio_lines(std::shared_ptr<GpioLines> lines) { replaced_lines() = std::move(lines); }
+
 LibgpiodLines::LibgpiodLines(std::filesystem::path device_directory, std::string consumer)
     : directory_(std::move(device_directory)), consumer_(std::move(consumer)) {}
 

@@ -10,6 +10,9 @@
 // - what sensors persist goes to the SensorStateSaver (sensors.json in the state directory);
 // - the DiagnosticsSensor announces the daemon's own health like any sensor's entities.
 //
+// When the wall clock is set (NTP's first sync on a Pi without a battery-backed clock), the step
+// is logged and every sensor publishes its wall-clock values again (Sensor::wall_clock_stepped).
+//
 // stop() (SIGTERM): `offline` on the status topic, DISCONNECT, sensor state saved; a few seconds
 // at most. reload() (SIGHUP): re-reads the configuration file; an invalid one is logged and the old
 // one keeps running. The ReloadPlan decides which sensors keep running (an unchanged entry, its
@@ -37,6 +40,7 @@
 #include "pimqttd/app/state_store.hpp"
 #include "pimqttd/app/systemd.hpp"
 #include "pimqttd/app/uplink.hpp"
+#include "pimqttd/core/wall_clock.hpp"
 #include "pimqttd/ha/discovery.hpp"
 #include "pimqttd/mqtt/client.hpp"
 #include "pimqttd/sensors/sensor.hpp"
@@ -116,6 +120,8 @@ class Daemon final : private sensors::SensorContext {
   void subscribe_all();
   void on_connection_state(mqtt::ConnectionState state, std::error_code error);
   void retire_client(std::unique_ptr<mqtt::Client> client, std::function<void()> done);
+  /// The wall clock was set: logged, and every running sensor re-publishes its wall-clock values.
+  void on_wall_clock_step(std::chrono::system_clock::duration step);
 
   core::EventLoop& loop_;
   core::Worker& worker_;
@@ -139,6 +145,8 @@ class Daemon final : private sensors::SensorContext {
   /// The ids of event entities, whose readings are events (rebuilt with the sensors).
   std::set<std::string, std::less<>> events_;
   bool running_ = false;
+  /// From start() on (the timerfd that reports sets of the wall clock).
+  std::optional<core::WallClockWatch> wall_clock_;
 };
 
 /// Runs a daemon for `config` until SIGTERM or SIGINT; SIGHUP reloads. A stop that is not over

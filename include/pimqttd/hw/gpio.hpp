@@ -162,6 +162,13 @@ class LibgpiodLines final : public GpioLines {
   std::string consumer_;
 };
 
+/// The lines that drivers built from the configuration request: a LibgpiodLines on /dev unless
+/// replaced by use_gpio_lines(). Loop thread only.
+[[nodiscard]] std::shared_ptr<GpioLines> configured_gpio_lines();
+/// Replaces what configured_gpio_lines() returns (nullptr: back to libgpiod), so that a test can
+/// run the whole daemon in its own process on fake lines. Affects drivers built afterwards.
+void use_gpio_lines(std::shared_ptr<GpioLines> lines);
+
 /// The version of the libgpiod this process runs with: "1.6.3", "2.2.1".
 [[nodiscard]] std::string libgpiod_version();
 

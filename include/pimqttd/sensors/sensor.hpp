@@ -180,6 +180,10 @@ class Sensor {
   virtual void stop() = 0;
   /// A command from Home Assistant for one of its commandable entities.
   virtual void command(std::string_view /*entity_id*/, std::string_view /*payload*/) {}
+  /// The wall clock was set (a Pi without a battery-backed clock steps when NTP first syncs):
+  /// a running sensor publishes again, computed anew, every value that carries wall-clock time.
+  /// Nothing for most types: their timers are monotonic and their values carry no time.
+  virtual void wall_clock_stepped() {}
   /// What --once shows besides the readings (after stop()); none for most types.
   [[nodiscard]] virtual std::vector<SensorListing> listings() const { return {}; }
 };

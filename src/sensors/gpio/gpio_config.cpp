@@ -146,7 +146,7 @@ std::string read_device_class(ObjectReader& r, const SensorParseContext& context
 
 Json optional_text(const std::string& text) { return text.empty() ? Json(nullptr) : Json(text); }
 
-std::shared_ptr<hw::GpioLines> real_lines() { return std::make_shared<hw::LibgpiodLines>(); }
+std::shared_ptr<hw::GpioLines> real_lines() { return hw::configured_gpio_lines(); }
 
 // ---- gpio_input --------------------------------------------------------------------------------
 

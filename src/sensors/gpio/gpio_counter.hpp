@@ -69,7 +69,11 @@ struct GpioCounterOptions {
   std::optional<Rate> rate;
 
   std::chrono::milliseconds interval{std::chrono::seconds{60}};
-  std::chrono::milliseconds save_interval{std::chrono::seconds{60}};
+  /// Thirty minutes: a save writes about 12 KiB on ext4 (a page of the new file, and the inode
+  /// and directory blocks it dirties), so one a minute would be about 17 MB a day and one every
+  /// ten minutes 1.5 MB; every thirty keeps the daemon under 1 MB a day with a meter pulsing
+  /// every second (bench/disk-writes, docs/performance.md).
+  std::chrono::milliseconds save_interval{std::chrono::minutes{30}};
   std::chrono::milliseconds retry_min{std::chrono::seconds{1}};
   std::chrono::milliseconds retry_max{std::chrono::minutes{5}};
 };

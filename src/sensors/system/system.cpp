@@ -381,6 +381,11 @@ void SystemSensor::start(SensorContext& context) {
   poll([](const Entry&) { return true; });
 }
 
+void SystemSensor::wall_clock_stepped() {
+  if (context_ == nullptr) return;
+  poll([](const Entry& entry) { return entry.spec.kind == SystemMetricKind::uptime; });
+}
+
 void SystemSensor::stop() {
   if (context_ == nullptr) return;
   timers_.clear();

@@ -34,7 +34,8 @@
 // - disk_used: statvfs of the mount as `df` reports Use% (the root reserve counts as neither
 //   used nor available), unrounded.
 // - uptime: the boot time (/proc/stat btime) in ISO 8601 UTC ("2024-05-01T08:00:00+00:00"),
-//   Home Assistant's timestamp form; read on every poll, so an NTP step after boot shows up.
+//   Home Assistant's timestamp form; read on every poll and again at once when the wall clock
+//   is set (wall_clock_stepped), so an NTP step after boot shows up.
 // - network_rx/tx: kilobytes (1000 bytes) per second from /proc/net/dev's byte counters between
 //   two readings. Needs two samples like cpu_usage. A counter that went backwards (a 32-bit
 //   counter that wrapped, an interface re-created) publishes nothing that time: the reading
@@ -147,6 +148,9 @@ class SystemSensor final : public Sensor {
   [[nodiscard]] const std::vector<EntityInfo>& entities() const override { return entities_; }
   void start(SensorContext& context) override;
   void stop() override;
+  /// Reads and publishes the boot time (uptime) again: the kernel reports it in wall-clock
+  /// time, which was wrong before the set.
+  void wall_clock_stepped() override;
 
   /// The entities left out at construction with the reason (as logged), in the order of the
   /// options.

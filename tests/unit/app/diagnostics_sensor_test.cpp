@@ -3,6 +3,8 @@
 
 #include "pimqttd/app/diagnostics_sensor.hpp"
 
+#include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +71,45 @@ TEST_F(DiagnosticsSensorTest, CountsReconnectsAndCarriesThemOverAClientRebuild) 
   EXPECT_EQ(context_.values("pimqttd_reconnects"), (std::vector<sensors::Value>{1.0, 4.0}));
   EXPECT_EQ(context_.values("pimqttd_dropped"), (std::vector<sensors::Value>{0.0, 2.0}));
   sensor_.stop();
+}
+
+// Started before NTP synced on a Pi without a battery-backed clock: the wall clock is a year
+// behind. When it is set, the start time is computed again (wall clock now minus the monotonic
+// time elapsed since the start) and published at once.
+TEST_F(DiagnosticsSensorTest, TheStartTimeIsCorrectedWhenTheWallClockIsSet) {
+  using SystemClock = std::chrono::system_clock;
+  const auto year = std::chrono::duration_cast<SystemClock::duration>(std::chrono::hours{24 * 365});
+  SystemClock::duration offset = -year;
+  DiagnosticsSensor sensor([this] { return client_; },
+                           [&offset] { return SystemClock::now() + offset; });
+  sensor.start(context_);
+  const auto started = [&] {
+    const std::vector<sensors::Value> values = context_.values("pimqttd_started");
+    return values.empty() ? std::string() : std::get<std::string>(values.back());
+  };
+  const std::string year_ago = started();
+  ASSERT_EQ(year_ago.size(), 25u) << year_ago;
+
+  offset = SystemClock::duration::zero();  // NTP sets the clock
+  context_.events.clear();
+  const auto iso = [](SystemClock::time_point at) {
+    return sensors::iso8601_utc(SystemClock::to_time_t(at));
+  };
+  const auto before = SystemClock::now();
+  sensor.wall_clock_stepped();
+  const auto after = SystemClock::now();
+  ASSERT_EQ(context_.values("pimqttd_started").size(), 1u);
+  const std::string corrected = started();
+  // The start (a moment ago) to the second; either side of a second's boundary.
+  const std::set<std::string> expected = {iso(before - std::chrono::seconds{1}), iso(before),
+                                          iso(after)};
+  EXPECT_TRUE(expected.contains(corrected)) << corrected << " after " << year_ago;
+  // Published again every minute with the corrected value.
+  sensor.publish_all();
+  EXPECT_EQ(started(), corrected);
+  sensor.stop();
+  sensor.wall_clock_stepped();  // stopped: nothing
+  EXPECT_EQ(context_.values("pimqttd_started").size(), 2u);
 }
 
 TEST_F(DiagnosticsSensorTest, TheLastErrorIsPublishedWhenSet) {

@@ -128,12 +128,12 @@ TEST(GpioCounterConfig, Defaults) {
   EXPECT_EQ(s->options.unit, "");
   EXPECT_EQ(s->options.device_class, "");
   EXPECT_FALSE(s->rate.has_value());
-  EXPECT_EQ(s->options.save_interval, 60s);
+  EXPECT_EQ(s->options.save_interval, 30min);
   EXPECT_EQ(sensor.entities, (std::vector<EntityConfig>{{"pulses", "Pulses"}}));
   EXPECT_EQ(settings_json(sensor),
             R"({"chip":null,"line":"GPIO27","active_low":false,"bias":null,"edge":"falling",)"
             R"("min_pulse":"0s","multiplier":1.0,"unit":null,"device_class":null,"rate":null,)"
-            R"("save_interval":"1m"})");
+            R"("save_interval":"30m"})");
 }
 
 TEST(GpioCounterConfig, AWaterMeter) {
