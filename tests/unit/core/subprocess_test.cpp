@@ -246,13 +246,23 @@ TEST_F(SubprocessTest, ChildHasOnlyStdinStdoutAndStderr) {
   start(runner, program({"/bin/sleep", "1000"}), result);
   const pid_t pid = runner.pid();
   ASSERT_GT(pid, 0);
-  // posix_spawn returns once the exec has happened: these are sleep's own descriptors.
+  // posix_spawn returns once the exec has happened, but the dynamic loader may still hold a
+  // library open for a moment (as descriptor 3): wait until sleep's descriptors settle. A
+  // descriptor that closefrom missed never goes away, and the wait then ends at its deadline.
+  const std::set<std::string> standard{"0", "1", "2"};
   std::set<std::string> fds;
-  for (const auto& entry :
-       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
-    fds.insert(entry.path().filename().string());
-  }
-  EXPECT_EQ(fds, (std::set<std::string>{"0", "1", "2"}));
+  const bool settled = test::wait_until(
+      [&] {
+        fds.clear();
+        for (const auto& entry :
+             std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd")) {
+          fds.insert(entry.path().filename().string());
+        }
+        return fds == standard;
+      },
+      std::chrono::seconds(10));
+  EXPECT_TRUE(settled);
+  EXPECT_EQ(fds, standard);
   EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/fd/0"), "/dev/null");
   EXPECT_EQ(std::filesystem::read_symlink("/proc/" + std::to_string(pid) + "/cwd"), "/");
   runner.cancel();
